@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
 
 
 @contextlib.contextmanager
@@ -39,19 +43,28 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
         fh.write(text)
 
 
-def write_json(path: str | os.PathLike[str], obj: Any) -> None:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
-
-
-def _json_default(obj: Any) -> Any:
-    """Make numpy scalars, arrays and paths JSON-serialisable."""
-    import numpy as np
-
+def _plain(obj: Any) -> Any:
+    """``obj`` with numpy values, paths and enums made JSON types; NaN and inf become None."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | np.ndarray):
+        return [_plain(v) for v in obj]
     if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
+        obj = obj.item()
+    if isinstance(obj, enum.Enum):
+        return obj.value
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def to_json(obj: Any) -> str:
+    """Strict, indented JSON text (NaN and infinities written as null), ending in a newline."""
+    return json.dumps(_plain(obj), indent=2, allow_nan=False) + "\n"
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    """Write ``obj`` as strict indented JSON to ``path`` atomically."""
+    write_text(path, to_json(obj))

@@ -1,0 +1,240 @@
+"""The ``dagforge`` command line: a thin layer over the library.
+
+Exit codes: 0 on success, 2 on bad input or usage (one line on stderr, no
+traceback, no partial output), 1 on an unexpected internal error (one line;
+``--debug`` shows the traceback), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+
+from dagforge import __version__
+from dagforge._io import to_json
+from dagforge.errors import DagforgeError, DataError
+
+log = logging.getLogger("dagforge")
+
+
+class _UsageError(DagforgeError):
+    """Bad command-line usage."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+def _out_dir(path: str) -> Path:
+    """Create (if needed) and check an output directory before any work is written."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise DataError(f"output path exists and is not a directory: {p}")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        probe = p / ".dagforge-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise DataError(f"cannot write to output directory {p}: {e.strerror}") from e
+    return p
+
+
+def _write_dataset(out: Path, X: np.ndarray, names: Sequence[str], W_true: np.ndarray) -> None:
+    """Write ``data.csv`` and ``true_edges.csv`` (each atomically)."""
+    import pandas as pd
+
+    from dagforge._io import atomic_open
+    from dagforge.graph import write_edge_list
+
+    frame = pd.DataFrame(np.asarray(X), columns=list(names))
+    with atomic_open(out / "data.csv", "w", encoding="utf-8", newline="") as fh:
+        frame.to_csv(fh, index=False, float_format="%.10g")
+    write_edge_list(out / "true_edges.csv", W_true, names)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from dagforge.simulate import simulate
+
+    out = _out_dir(args.out)
+    data = simulate(
+        graph=args.graph,
+        k=args.k,
+        d=args.d,
+        n=args.n,
+        sem=args.sem,
+        noise=args.noise,
+        noise_scales=args.noise_scales,
+        standardize=args.standardize,
+        rng=np.random.default_rng(args.seed),
+    )
+    _write_dataset(out, data.X, data.names, data.W)
+    log.info("wrote %s/data.csv (%d x %d) and true_edges.csv (%d edges)",
+             out, data.X.shape[0], data.X.shape[1], int(np.count_nonzero(data.B)))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from dagforge.graph import align_graphs, read_graph
+    from dagforge.metrics import evaluate
+
+    W_true, n_true = read_graph(args.true)
+    W_pred, n_pred = read_graph(args.pred)
+    T, P, names = align_graphs(W_true, n_true, W_pred, n_pred)
+    scores = None
+    if args.scores:
+        W_s, n_s = read_graph(args.scores)
+        unknown = [n for n in n_s if n not in set(names)]
+        if unknown:
+            raise DataError(f"{args.scores}: unknown node name {unknown[0]!r}")
+        _, S, _ = align_graphs(T, names, np.abs(W_s), n_s)
+        scores = S
+    result = evaluate(true=T, pred=P, scores=scores)
+    if args.format == "json":
+        sys.stdout.write(to_json(result))
+    else:
+        width = max(len(k) for k in result)
+        for k, v in result.items():
+            val = f"{v:.4f}" if isinstance(v, float) else str(v)
+            sys.stdout.write(f"{k:<{width}}  {val}\n")
+    return 0
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from dagforge.baselines import run_baseline
+    from dagforge.datasets import load_table
+    from dagforge.graph import write_adjacency, write_edge_list
+
+    table = load_table(args.data)
+    out = _out_dir(args.out)
+    W = run_baseline(args.method, table.X)
+    write_adjacency(out / "adjacency.csv", W, table.names)
+    write_edge_list(out / "edges.csv", W, table.names)
+    log.info("%s: %d edges written to %s", args.method, int(np.count_nonzero(W)), out)
+    return 0
+
+
+_DATASET_NOTES = {
+    "sachs": "Sachs et al. 2005 flow cytometry, 853 x 11, 17-edge consensus graph",
+    "ecoli70": "Gaussian BN (bnlearn), 46 nodes, 70 arcs; sampled, --n rows",
+    "magic-niab": "Gaussian BN (bnlearn), 44 nodes, 66 arcs; sampled, --n rows",
+    "magic-irri": "Gaussian BN (bnlearn), 64 nodes, 102 arcs; sampled, --n rows",
+    "arth150": "Gaussian BN (bnlearn), 107 nodes, 150 arcs; sampled, --n rows",
+}
+
+
+def cmd_datasets_list(args: argparse.Namespace) -> int:
+    from dagforge.datasets import list_datasets
+
+    for name in list_datasets():
+        sys.stdout.write(f"{name:<12} {_DATASET_NOTES.get(name, '')}\n")
+    return 0
+
+
+def cmd_datasets_export(args: argparse.Namespace) -> int:
+    from dagforge.datasets import load_dataset
+
+    frame, W = load_dataset(args.name, n=args.n, rng=np.random.default_rng(args.seed))
+    out = _out_dir(args.dir)
+    _write_dataset(out, frame.to_numpy(), list(frame.columns), W)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="dagforge", description="Learn causal DAGs from data, honestly evaluated.")
+    p.add_argument("--version", action="version", version=f"dagforge {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("simulate", help="simulate data from a random DAG")
+    s.add_argument("--graph", choices=["er", "sf"], default="er")
+    s.add_argument("--k", type=float, default=2, help="expected edges per node (default 2)")
+    s.add_argument("--d", type=int, default=20, help="number of variables")
+    s.add_argument("--n", type=int, default=1000, help="number of rows")
+    s.add_argument("--sem", choices=["linear", "mlp", "additive", "index"], default="linear")
+    s.add_argument("--noise", choices=["gauss", "exp", "gumbel", "uniform"], default="gauss")
+    s.add_argument("--noise-scales", choices=["equal", "unequal"], default="equal")
+    s.add_argument("--standardize", action="store_true", help="standardise every column")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help="output directory")
+    s.set_defaults(func=cmd_simulate)
+
+    e = sub.add_parser("evaluate", help="compare a predicted graph with the true graph")
+    e.add_argument("--true", required=True, help="true graph (edge list or adjacency CSV)")
+    e.add_argument("--pred", required=True, help="predicted graph (edge list or adjacency CSV)")
+    e.add_argument("--scores", help="edge scores (e.g. weights.csv) for AUPRC / AUROC")
+    e.add_argument("--format", choices=["json", "table"], default="json")
+    e.set_defaults(func=cmd_evaluate)
+
+    b = sub.add_parser("baseline", help="run a baseline method on a data file")
+    b.add_argument("method", choices=["empty", "sortnregress", "r2_sortnregress"])
+    b.add_argument("data", help="CSV, TSV or Parquet file")
+    b.add_argument("--out", required=True, help="output directory")
+    b.set_defaults(func=cmd_baseline)
+
+    ds = sub.add_parser("datasets", help="shipped data sets")
+    dsub = ds.add_subparsers(dest="datasets_command", required=True, parser_class=_Parser)
+    dl = dsub.add_parser("list", help="list the shipped data sets")
+    dl.set_defaults(func=cmd_datasets_list)
+    dx = dsub.add_parser("export", help="write a data set's data.csv and true_edges.csv")
+    dx.add_argument("name")
+    dx.add_argument("dir", help="output directory")
+    dx.add_argument("--n", type=int, default=None, help="rows to sample (Gaussian BNs)")
+    dx.add_argument("--seed", type=int, default=0)
+    dx.set_defaults(func=cmd_datasets_export)
+    return p
+
+
+def _one_line(msg: str) -> str:
+    return " ".join(str(msg).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dagforge`` console script; returns the exit code."""
+    parser = build_parser()
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = parser.parse_args(argv)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO if args.verbose else logging.WARNING)
+        func: Callable[[argparse.Namespace], int] = args.func
+        try:
+            return func(args)
+        finally:
+            log.removeHandler(handler)
+    except DagforgeError as e:
+        sys.stderr.write(f"dagforge: error: {_one_line(str(e))}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("dagforge: interrupted\n")
+        return 130
+    except Exception as e:  # an internal error: one line, traceback with --debug
+        if debug:
+            raise
+        sys.stderr.write(
+            f"dagforge: internal error: {type(e).__name__}: {_one_line(str(e))} "
+            "(run with --debug for the traceback)\n"
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

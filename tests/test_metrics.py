@@ -1,0 +1,478 @@
+"""Tests for dagforge.metrics: every expected value below is worked out by hand."""
+
+from __future__ import annotations
+
+import doctest
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dagforge.metrics
+from dagforge.errors import DataError, GraphError
+from dagforge.metrics import (
+    auprc,
+    auroc,
+    edge_counts,
+    evaluate,
+    precision_recall_f1,
+    r2_coefficients,
+    r2_sortability,
+    shd,
+    shd_cpdag,
+    shd_double,
+    skeleton_precision_recall_f1,
+    tpr_fdr_fpr,
+    varsortability,
+)
+
+
+def graph(d: int, *edges: tuple[int, int]) -> np.ndarray:
+    """0/1 matrix with ``M[i, j] = 1`` for each edge ``(i, j)``, i.e. ``i -> j``."""
+    M = np.zeros((d, d), dtype=int)
+    for i, j in edges:
+        M[i, j] = 1
+    return M
+
+
+CHAIN = graph(3, (0, 1), (1, 2))  # 0 -> 1 -> 2
+CHAIN_REV = graph(3, (1, 0), (2, 1))  # 0 <- 1 <- 2
+FORK = graph(3, (1, 0), (1, 2))  # 0 <- 1 -> 2
+COLLIDER = graph(3, (0, 1), (2, 1))  # 0 -> 1 <- 2
+TRIANGLE = graph(3, (0, 1), (0, 2), (1, 2))
+EMPTY3 = np.zeros((3, 3))
+
+EVALUATE_KEYS = {
+    "shd", "shd_double", "shd_cpdag", "extra", "missing", "reversed", "tp", "fp", "fn",
+    "precision", "recall", "f1", "skeleton_precision", "skeleton_recall", "skeleton_f1",
+    "tpr", "fdr", "fpr", "nnz", "true_edges", "is_dag",
+}  # fmt: skip
+
+
+def counts(true: np.ndarray, pred: np.ndarray) -> tuple[int, ...]:
+    c = edge_counts(true=true, pred=pred)
+    return (c.tp, c.fp, c.fn, c.extra, c.missing, c.reversed)
+
+
+# --------------------------------------------------------------------------- docstring examples
+
+
+def test_mixed_example_from_docstrings() -> None:
+    # truth 0 -> 1 -> 2; prediction 1 -> 0 (reversed), 0 -> 2 (extra); 1 -> 2 missing
+    pred = graph(3, (1, 0), (0, 2))
+    assert counts(CHAIN, pred) == (0, 2, 2, 1, 1, 1)
+    assert shd(true=CHAIN, pred=pred) == 3
+    assert shd_double(true=CHAIN, pred=pred) == 4
+
+
+def test_precision_recall_example() -> None:
+    # prediction 0 -> 1 (right), 2 -> 1 (reversed): tp 1, fp 1, fn 1
+    pred = graph(3, (0, 1), (2, 1))
+    assert precision_recall_f1(true=CHAIN, pred=pred) == (0.5, 0.5, 0.5)
+
+
+def test_skeleton_example() -> None:
+    # skeleton tp {0,1} {1,2}, fp {0,2}, fn none -> 2/3, 1, 2*2/(4+1) = 0.8
+    pred = graph(3, (0, 1), (2, 1), (0, 2))
+    p, r, f = skeleton_precision_recall_f1(true=CHAIN, pred=pred)
+    assert p == pytest.approx(2 / 3)
+    assert r == 1.0
+    assert f == pytest.approx(0.8)
+
+
+def test_tpr_fdr_fpr_example() -> None:
+    # d = 4, truth 0->1->2, prediction 0->1, 2->1 (reversed), 0->3 (extra)
+    true = graph(4, (0, 1), (1, 2))
+    pred = graph(4, (0, 1), (2, 1), (0, 3))
+    tpr, fdr, fpr = tpr_fdr_fpr(true=true, pred=pred)
+    assert tpr == 0.5  # 1 of 2 true edges, the reversed one excluded
+    assert fdr == pytest.approx(2 / 3)  # (1 reversed + 1 extra) / 3 predicted
+    assert fpr == 0.5  # 2 / (4*3/2 - 2)
+
+
+# --------------------------------------------------------------------------- edge cases
+
+
+def test_empty_prediction() -> None:
+    m = evaluate(true=TRIANGLE, pred=EMPTY3)
+    assert set(m) == EVALUATE_KEYS
+    assert (m["shd"], m["shd_double"], m["missing"], m["extra"], m["reversed"]) == (3, 3, 3, 0, 0)
+    assert (m["tp"], m["fp"], m["fn"], m["nnz"], m["true_edges"]) == (0, 0, 3, 0, 3)
+    for key in ("precision", "recall", "f1", "skeleton_precision", "skeleton_recall",
+                "skeleton_f1", "tpr", "fdr", "fpr"):  # fmt: skip
+        assert m[key] == 0.0, key
+    assert m["is_dag"] is True
+    # the complete DAG has no v-structure: its CPDAG is 3 undirected edges, all missing
+    assert m["shd_cpdag"] == 3
+
+
+def test_empty_truth() -> None:
+    pred = graph(3, (0, 1))
+    m = evaluate(true=EMPTY3, pred=pred)
+    assert (m["shd"], m["extra"], m["tp"], m["fp"], m["fn"]) == (1, 1, 0, 1, 0)
+    # 0/0 recall is defined as 0, and so is F1
+    assert (m["precision"], m["recall"], m["f1"]) == (0.0, 0.0, 0.0)
+    assert m["tpr"] == 0.0
+    assert m["fdr"] == 1.0  # 1 wrong / 1 predicted
+    assert m["fpr"] == pytest.approx(1 / 3)  # 1 / (3 - 0)
+    assert m["shd_cpdag"] == 1
+
+
+def test_both_empty() -> None:
+    m = evaluate(true=EMPTY3, pred=EMPTY3)
+    assert m["shd"] == m["shd_double"] == m["shd_cpdag"] == 0
+    assert m["precision"] == m["recall"] == m["f1"] == 0.0
+    assert not any(isinstance(v, float) and math.isnan(v) for v in m.values())
+
+
+def test_identical_graphs() -> None:
+    m = evaluate(true=TRIANGLE, pred=TRIANGLE * 0.7)
+    assert m["shd"] == m["shd_double"] == m["shd_cpdag"] == 0
+    assert m["precision"] == m["recall"] == m["f1"] == 1.0
+    assert m["skeleton_f1"] == 1.0
+    assert (m["tpr"], m["fdr"], m["fpr"]) == (1.0, 0.0, 0.0)
+
+
+def test_fully_reversed_chain() -> None:
+    m = evaluate(true=CHAIN, pred=CHAIN_REV)
+    assert (m["shd"], m["reversed"], m["extra"], m["missing"]) == (2, 2, 0, 0)
+    assert m["shd_double"] == 4
+    assert (m["tp"], m["fp"], m["fn"]) == (0, 2, 2)
+    assert (m["precision"], m["recall"], m["f1"]) == (0.0, 0.0, 0.0)
+    assert m["skeleton_f1"] == 1.0
+    assert m["fdr"] == 1.0
+    assert m["fpr"] == 2.0  # NOTEARS: (2 reversed + 0 extra) / max(3 - 2, 1)
+    assert m["shd_cpdag"] == 0  # a reversed chain is Markov equivalent
+
+
+def test_fully_reversed_collider() -> None:
+    # 0 -> 1 <- 2 reversed is the fork 0 <- 1 -> 2: not equivalent
+    m = evaluate(true=COLLIDER, pred=FORK)
+    assert (m["shd"], m["reversed"], m["shd_double"]) == (2, 2, 4)
+    assert m["shd_cpdag"] == 2
+
+
+def test_two_cycle_over_a_true_edge_is_extra() -> None:
+    pred = graph(3, (0, 1), (1, 0))
+    true = graph(3, (0, 1))
+    assert counts(true, pred) == (1, 1, 0, 1, 0, 0)
+    m = evaluate(true=true, pred=pred)
+    assert (m["shd"], m["shd_double"]) == (1, 1)
+    assert (m["precision"], m["recall"]) == (0.5, 1.0)
+    assert m["f1"] == pytest.approx(2 / 3)
+    assert m["fdr"] == 0.5
+    assert m["is_dag"] is False
+    assert math.isnan(m["shd_cpdag"])
+    with pytest.raises(GraphError, match="cycle"):
+        shd_cpdag(true=true, pred=pred)
+
+
+def test_two_cycle_on_a_non_edge() -> None:
+    pred = graph(3, (1, 2), (2, 1))
+    true = graph(3, (0, 1))
+    # pair {1,2}: extra (one pair); pair {0,1}: missing; two wrong directed edges
+    assert counts(true, pred) == (0, 2, 1, 1, 1, 0)
+    assert shd(true=true, pred=pred) == 2
+    assert shd_double(true=true, pred=pred) == 3
+    _, fdr, fpr = tpr_fdr_fpr(true=true, pred=pred)
+    assert fdr == 1.0  # 2 wrong / 2 predicted (not (0 + 1) / 2)
+    assert fpr == 1.0  # 2 / (3 - 1)
+
+
+def test_true_two_cycle_predicted_one_way_is_missing() -> None:
+    true = graph(2, (0, 1), (1, 0))
+    assert counts(true, graph(2, (0, 1))) == (1, 0, 1, 0, 1, 0)
+    m = evaluate(true=true, pred=graph(2, (0, 1)))
+    assert m["shd"] == 1
+    assert m["is_dag"] is True
+    assert math.isnan(m["shd_cpdag"])  # the truth has no CPDAG
+
+
+def test_reversed_alone() -> None:
+    assert counts(graph(2, (0, 1)), graph(2, (1, 0))) == (0, 1, 1, 0, 0, 1)
+
+
+def test_weights_and_signs_are_ignored() -> None:
+    pred = np.array([[0.0, -0.01, 0.0], [0.0, 0.0, 3.5], [0.0, 0.0, 0.0]])
+    assert shd(true=CHAIN, pred=pred) == 0
+    assert shd(true=CHAIN.astype(bool), pred=pred) == 0
+
+
+# --------------------------------------------------------------------------- CPDAG
+
+
+@pytest.mark.parametrize(
+    ("true", "pred", "expected_shd", "expected_cpdag"),
+    [
+        (CHAIN, FORK, 1, 0),  # both are 0 - 1 - 2
+        (CHAIN, CHAIN_REV, 2, 0),
+        (CHAIN, COLLIDER, 1, 2),  # 0 - 1 - 2 vs 0 -> 1 <- 2: both pairs differ
+        (COLLIDER, COLLIDER, 0, 0),
+        (FORK, COLLIDER, 2, 2),
+        (COLLIDER, graph(3, (0, 1)), 1, 2),  # pred CPDAG 0 - 1: {0,1} differs, {1,2} missing
+    ],
+)
+def test_shd_cpdag_small(
+    true: np.ndarray, pred: np.ndarray, expected_shd: int, expected_cpdag: int
+) -> None:
+    assert shd(true=true, pred=pred) == expected_shd
+    assert shd_cpdag(true=true, pred=pred) == expected_cpdag
+
+
+def test_shd_cpdag_compelled_edge() -> None:
+    # 0 -> 2 <- 1 and 2 -> 3: all compelled (R1 orients 2 -> 3). Flipping 2 -> 3 makes
+    # the new v-structures 0 -> 2 <- 3, 1 -> 2 <- 3: one mark differs ({2, 3}).
+    true = graph(4, (0, 2), (1, 2), (2, 3))
+    pred = graph(4, (0, 2), (1, 2), (3, 2))
+    assert shd_cpdag(true=true, pred=pred) == 1
+    # dropping the edge 0 -> 2 leaves 1 - 2 - 3 undirected: {0,2} missing, {1,2}, {2,3} marks
+    assert shd_cpdag(true=true, pred=graph(4, (1, 2), (2, 3))) == 3
+
+
+# --------------------------------------------------------------------------- AUPRC / AUROC
+
+
+SCORES = np.array([[0, 0.9, 0.1], [0.2, 0, 0.5], [0.3, 0.6, 0]])
+
+
+def test_auroc_hand() -> None:
+    # positives 0->1 (0.9) beats all 4 negatives, 1->2 (0.5) beats 3 of 4: 7/8
+    assert auroc(true=CHAIN, scores=SCORES) == pytest.approx(0.875)
+
+
+def test_auprc_hand() -> None:
+    # ranking: 0.9 (+), 0.6 (-), 0.5 (+), ...: AP = 1/2 * 1 + 1/2 * 2/3 = 5/6
+    assert auprc(true=CHAIN, scores=SCORES) == pytest.approx(5 / 6)
+
+
+def test_scores_use_absolute_values() -> None:
+    assert auprc(true=CHAIN, scores=-SCORES) == pytest.approx(5 / 6)
+    assert auroc(true=CHAIN, scores=-SCORES) == pytest.approx(0.875)
+
+
+def test_tied_scores() -> None:
+    flat = np.ones((3, 3))
+    assert auroc(true=CHAIN, scores=flat) == 0.5
+    assert auprc(true=CHAIN, scores=flat) == pytest.approx(2 / 6)  # the positive rate
+
+
+def test_two_node_auprc_docstring() -> None:
+    true = graph(2, (0, 1))
+    assert auprc(true=true, scores=np.array([[0, 0.9], [0.1, 0]])) == 1.0
+    assert auprc(true=true, scores=np.array([[0, 0.1], [0.9, 0]])) == 0.5
+
+
+def test_scores_with_no_true_edge_are_nan() -> None:
+    assert math.isnan(auprc(true=EMPTY3, scores=SCORES))
+    assert math.isnan(auroc(true=EMPTY3, scores=SCORES))
+    full = np.ones((2, 2)) - np.eye(2)
+    assert math.isnan(auroc(true=full, scores=np.ones((2, 2))))
+
+
+def test_evaluate_with_scores() -> None:
+    m = evaluate(true=CHAIN, pred=CHAIN, scores=SCORES)
+    assert set(m) == EVALUATE_KEYS | {"auprc", "auroc"}
+    assert m["auroc"] == pytest.approx(0.875)
+
+
+def test_scores_diagonal_ignored() -> None:
+    s = SCORES.copy()
+    np.fill_diagonal(s, 100.0)
+    assert auroc(true=CHAIN, scores=s) == pytest.approx(0.875)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def test_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        shd(CHAIN, CHAIN)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        evaluate(CHAIN, CHAIN)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("true", "pred", "match"),
+    [
+        (CHAIN, np.zeros((4, 4)), "differ in shape"),
+        (np.zeros((2, 3)), np.zeros((2, 3)), "square"),
+        (np.zeros(3), np.zeros(3), "square"),
+        (CHAIN, np.array([[0, np.nan, 0], [0, 0, 1], [0, 0, 0]]), "NaN"),
+        (CHAIN, np.eye(3), "self-loop"),
+        (np.array([["a", "b"], ["c", "d"]]), np.zeros((2, 2)), "numeric"),
+    ],
+)
+def test_bad_graphs(true: np.ndarray, pred: np.ndarray, match: str) -> None:
+    with pytest.raises(GraphError, match=match):
+        evaluate(true=true, pred=pred)
+
+
+def test_bad_scores() -> None:
+    with pytest.raises(GraphError, match="shape"):
+        auprc(true=CHAIN, scores=np.zeros((2, 2)))
+    with pytest.raises(GraphError, match="finite"):
+        auroc(true=CHAIN, scores=np.full((3, 3), np.inf))
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def _reference_counts(B: np.ndarray, P: np.ndarray) -> dict[str, float]:
+    """Independent loop implementation: pair marks and NOTEARS' count_accuracy formulas."""
+    d = B.shape[0]
+    extra = missing = rev = 0
+    for i in range(d):
+        for j in range(i + 1, d):
+            t = {e for e, on in (("f", B[i, j]), ("b", B[j, i])) if on}
+            p = {e for e, on in (("f", P[i, j]), ("b", P[j, i])) if on}
+            if t == p:
+                continue
+            if t < p:
+                extra += 1
+            elif p < t:
+                missing += 1
+            else:
+                rev += 1
+    true_edges = [(i, j) for i in range(d) for j in range(d) if B[i, j]]
+    pred_edges = [(i, j) for i in range(d) for j in range(d) if P[i, j]]
+    tp = sum(1 for e in pred_edges if e in true_edges)
+    wrong = len(pred_edges) - tp  # NOTEARS' reverse + false_pos
+    return {
+        "shd": extra + missing + rev,
+        "extra": extra,
+        "missing": missing,
+        "reversed": rev,
+        "tpr": tp / max(len(true_edges), 1),
+        "fdr": wrong / max(len(pred_edges), 1),
+        "fpr": wrong / max(d * (d - 1) / 2 - len(true_edges), 1),
+    }
+
+
+@st.composite
+def graph_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    d = draw(st.integers(1, 6))
+    cells = st.lists(st.booleans(), min_size=d * d, max_size=d * d)
+    B = np.array(draw(cells), dtype=bool).reshape(d, d)
+    P = np.array(draw(cells), dtype=bool).reshape(d, d)
+    np.fill_diagonal(B, False)
+    np.fill_diagonal(P, False)
+    return B.astype(int), P.astype(float)
+
+
+@settings(max_examples=150, deadline=None)
+@given(graph_pairs())
+def test_counts_match_reference(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    B, P = pair
+    m = evaluate(true=B, pred=P)
+    ref = _reference_counts(B, P)
+    for key, value in ref.items():
+        assert m[key] == pytest.approx(value), key
+    assert m["tp"] + m["fn"] == m["true_edges"]
+    assert m["tp"] + m["fp"] == m["nnz"]
+    assert m["shd_double"] == int(np.sum(B != (P != 0)))
+    assert m["shd"] <= m["shd_double"] <= 2 * m["shd"]
+    assert m["tpr"] == m["recall"]
+    assert m["fdr"] == pytest.approx(1 - m["precision"] if m["nnz"] else 0.0)
+    # swapping the roles swaps extra and missing, keeps the SHDs
+    s = evaluate(true=P, pred=B)
+    assert (s["shd"], s["shd_double"]) == (m["shd"], m["shd_double"])
+    assert (s["extra"], s["missing"]) == (m["missing"], m["extra"])
+    assert shd(true=B, pred=B) == 0
+
+
+# --------------------------------------------------------------------------- sortability
+
+
+def data_with_variances(*sds: float) -> np.ndarray:
+    """Two rows ``+sd, -sd``: column variances (ddof=0) are ``sd**2``."""
+    row = np.array(sds, dtype=float)
+    return np.vstack([row, -row])
+
+
+def test_varsortability_chain_increasing_and_decreasing() -> None:
+    X = data_with_variances(1, 2, 3)  # variances 1, 4, 9
+    assert varsortability(X, CHAIN) == 1.0
+    assert varsortability(X, CHAIN_REV) == 0.0
+
+
+def test_varsortability_tie_counts_half() -> None:
+    X = data_with_variances(1, 1, 2)  # variances 1, 1, 4; pair (0, 1) tied
+    assert varsortability(X, CHAIN) == pytest.approx((0.5 + 1 + 1) / 3)
+
+
+def test_varsortability_counts_each_path_length() -> None:
+    # 0 -> 1 -> 2 and 0 -> 2: (0,2) is reachable in 1 and in 2 steps, so 4 path counts.
+    # variances 1, 9, 4: (0,1) up, (1,2) down, (0,2) up twice -> 3/4 (not 2/3)
+    X = data_with_variances(1, 3, 2)
+    assert varsortability(X, TRIANGLE) == 0.75
+
+
+def test_varsortability_standardised_is_half() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3)) @ np.array([[1, 2, 0], [0, 1, 3], [0, 0, 1]])
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    assert varsortability(Xs, CHAIN) == 0.5
+
+
+def test_varsortability_errors() -> None:
+    X = data_with_variances(1, 2, 3)
+    assert math.isnan(varsortability(X, EMPTY3))
+    with pytest.raises(GraphError, match="cycle"):
+        varsortability(X, graph(3, (0, 1), (1, 0)))
+    with pytest.raises(DataError, match="columns"):
+        varsortability(X[:, :2], CHAIN)
+    with pytest.raises(DataError, match="constant"):
+        varsortability(np.ones((4, 3)), CHAIN)
+    with pytest.raises(DataError, match="tol"):
+        varsortability(X, CHAIN, tol=-1.0)
+
+
+U, V, W_ = np.array([[1, 1, -1, -1], [1, -1, 1, -1], [1, -1, -1, 1]], dtype=float)
+
+
+def test_r2_coefficients_hand() -> None:
+    # columns u, u+v, u+v+w with u, v, w orthogonal, zero mean, squared norm 4:
+    # x0 on span{u+v, w}: residual (u-v)/2, |.|^2 = 2 -> R^2 = 1 - 2/4
+    # x1 on span{u, v+w}: residual (v-w)/2, |.|^2 = 2 -> R^2 = 1 - 2/8
+    # x2 on span{u, v}:   residual w,       |.|^2 = 4 -> R^2 = 1 - 4/12
+    X = np.column_stack([U, U + V, U + V + W_])
+    np.testing.assert_allclose(r2_coefficients(X), [1 / 2, 3 / 4, 2 / 3])
+
+
+def test_r2_coefficients_collinear_fallback() -> None:
+    X = np.column_stack([U, V, U + V])  # every column is exactly a sum of the others
+    np.testing.assert_allclose(r2_coefficients(X), [1.0, 1.0, 1.0], atol=1e-12)
+
+
+def test_r2_sortability_hand() -> None:
+    X = np.column_stack([U, U + V, U + V + W_])  # R^2 = 1/2, 3/4, 2/3
+    # (0,1) up, (1,2) down, (0,2) up: 2/3
+    assert r2_sortability(X, CHAIN) == pytest.approx(2 / 3)
+    assert r2_sortability(X, CHAIN_REV) == pytest.approx(1 / 3)
+    # two variables: both R^2 are the squared correlation, a tie
+    assert r2_sortability(np.column_stack([U, U + V]), graph(2, (0, 1))) == 0.5
+
+
+def test_r2_sortability_scale_invariant_var_not() -> None:
+    rng = np.random.default_rng(1)
+    n = 2000
+    x0 = rng.standard_normal(n)
+    x1 = 1.5 * x0 + rng.standard_normal(n)
+    x2 = -1.0 * x1 + rng.standard_normal(n)
+    X = np.column_stack([x0, x1, x2])
+    scaled = X * np.array([100.0, 1.0, 0.01])
+    assert r2_sortability(scaled, CHAIN) == pytest.approx(r2_sortability(X, CHAIN))
+    # population R^2: x1 1 - 0.5/3.25 = 0.85, x2 1 - 1/4.25 = 0.76, x0 1 - 1/3.25 = 0.69
+    r2 = r2_coefficients(X)
+    assert r2[1] > r2[2] > r2[0]
+    assert varsortability(X, CHAIN) == 1.0
+    assert varsortability(scaled, CHAIN) == 0.0
+
+
+def test_docstring_examples() -> None:
+    """The worked examples in the docstrings stay true (the tests above re-derive them)."""
+    result = doctest.testmod(dagforge.metrics, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
