@@ -27,7 +27,7 @@ def test_simulate_then_evaluate_round_trip(tmp_path, capsys) -> None:
     assert code == 0, err
     header = (out / "data.csv").read_text().splitlines()[0]
     assert header == "x0,x1,x2,x3,x4,x5"
-    W, names = read_edge_list(out / "true_edges.csv")
+    _, names = read_edge_list(out / "true_edges.csv")
     assert set(names) <= {f"x{i}" for i in range(6)}
     # evaluating the truth against itself is perfect
     code, text, err = run(capsys, "evaluate", "--true", str(out / "true_edges.csv"),
@@ -121,7 +121,7 @@ def test_bad_data_exit_2_one_line_no_output(tmp_path, capsys, name: str) -> None
     if BAD_TABLES[name] is not None:
         path.write_text(BAD_TABLES[name])
     out = tmp_path / "out"
-    code, stdout, err = run(capsys, "baseline", "sortnregress", str(path), "--out", str(out))
+    code, _, err = run(capsys, "baseline", "sortnregress", str(path), "--out", str(out))
     assert code == 2
     assert err.startswith("dagforge: error: ") and err.count("\n") == 1
     assert "Traceback" not in err

@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import heapq
 import io
+import itertools
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,8 +143,8 @@ def _find_cycle(A: np.ndarray, nodes: np.ndarray) -> list[tuple[int, int]]:
         pos[u] = len(path)
         path.append(u)
         u = int(np.flatnonzero(sub[u])[0])
-    cyc = path[pos[u] :] + [u]
-    return [(int(nodes[a]), int(nodes[b])) for a, b in zip(cyc[:-1], cyc[1:], strict=True)]
+    cyc = [*path[pos[u] :], u]
+    return [(int(nodes[a]), int(nodes[b])) for a, b in itertools.pairwise(cyc)]
 
 
 def threshold_to_dag(W: np.ndarray, threshold: float = 0.0) -> np.ndarray:
@@ -393,7 +394,9 @@ def _read_rows(path: str | os.PathLike[str]) -> list[list[str]]:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         raise GraphError(f"graph file is not UTF-8 text: {p}") from e
-    rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    rows = [
+        [c.strip() for c in r] for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)
+    ]
     if not rows:
         raise GraphError(f"graph file is empty: {p}")
     return rows
