@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check $(wildcard src tests benchmarks scripts)
 
 test: setup lint
 	$(BIN)/python -m pytest -n 2 tests
