@@ -164,3 +164,40 @@ def test_console_script_runs_as_a_process(tmp_path) -> None:
     assert proc.stderr.strip().startswith("dagforge: error: graph file not found")
     assert "Traceback" not in proc.stderr
     assert Path(tmp_path).exists()
+
+
+def test_fit_round_trip(tmp_path, capsys) -> None:
+    sim = tmp_path / "sim"
+    assert main(["simulate", "--d", "5", "--k", "1", "--n", "300", "--seed", "1",
+                 "--out", str(sim)]) == 0
+    cfg = tmp_path / "fit.yaml"
+    cfg.write_text("lambda1: 0.02\nsolver_options:\n  mu_factor: 0.1\n")
+    out = tmp_path / "fit"
+    code, _, err = run(capsys, "fit", str(sim / "data.csv"), "--config", str(cfg), "--seed", "0",
+                       "--out", str(out))
+    assert code == 0, err
+    for f in ("adjacency.csv", "weights.csv", "edges.csv", "run.json"):
+        assert (out / f).exists(), f
+    info = json.loads((out / "run.json").read_text())
+    assert info["is_dag"] is True and info["h"] < 1e-6 and info["config"]["seed"] == 0
+    assert {"seconds", "stop_reason", "threshold", "n_edges", "versions"} <= set(info)
+    code, text, _ = run(capsys, "evaluate", "--true", str(sim / "true_edges.csv"),
+                        "--pred", str(out / "edges.csv"), "--scores", str(out / "weights.csv"))
+    assert code == 0
+    assert json.loads(text)["shd"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [("lamda1: 0.1\n", "unknown key 'lamda1'"), ("solver_options:\n  foo: 1\n", "foo")],
+)
+def test_fit_bad_config_exit_2(tmp_path, capsys, config: str, message: str) -> None:
+    data = tmp_path / "d.csv"
+    rng = np.random.default_rng(0)
+    data.write_text("a,b\n" + "\n".join(f"{x},{y}" for x, y in rng.normal(size=(20, 2))))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(config)
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "fit", str(data), "--config", str(cfg), "--out", str(out))
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not (out / "run.json").exists()

@@ -135,6 +135,56 @@ _DATASET_NOTES = {
 }
 
 
+def _versions() -> dict[str, str]:
+    import platform
+
+    import torch
+
+    return {"dagforge": __version__, "python": platform.python_version(),
+            "numpy": np.__version__, "torch": torch.__version__}
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from dagforge._io import write_json
+    from dagforge.config import FitConfig, load_config
+    from dagforge.datasets import load_table
+    from dagforge.estimator import DagLearner
+    from dagforge.graph import is_dag, write_adjacency, write_edge_list
+
+    config = load_config(args.config) if args.config else FitConfig()
+    overrides = {"model": args.model, "seed": args.seed,
+                 "standardize": True if args.standardize else None}
+    config = config.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    table = load_table(args.data, columns=columns)
+    out = _out_dir(args.out)
+    learner = DagLearner(**config.learner_params())
+    learner.fit(table.X, names=table.names)
+    names = table.names
+    write_adjacency(out / "weights.csv", learner.W_, names)
+    write_edge_list(out / "edges.csv", learner.weights_, names)
+    write_adjacency(out / "adjacency.csv", learner.adjacency_, names)
+    write_json(out / "run.json", {
+        "command": "fit",
+        "data": str(args.data),
+        "n": int(table.X.shape[0]),
+        "d": int(table.X.shape[1]),
+        "config": config.model_dump(),
+        "versions": _versions(),
+        "seconds": round(learner.fit_seconds_, 3),
+        "stop_reason": learner.stop_reason_,
+        "h": learner.h_,
+        "threshold": learner.threshold_,
+        "n_edges": int(learner.adjacency_.sum()),
+        "is_dag": is_dag(learner.adjacency_),
+        "refine_scores": learner.refine_scores_,
+        "history": learner.history_,
+    })
+    log.info("%d edges written to %s (%.1fs)", int(learner.adjacency_.sum()), out,
+             learner.fit_seconds_)
+    return 0
+
+
 def cmd_datasets_list(args: argparse.Namespace) -> int:
     from dagforge.datasets import list_datasets
 
@@ -187,6 +237,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("data", help="CSV, TSV or Parquet file")
     b.add_argument("--out", required=True, help="output directory")
     b.set_defaults(func=cmd_baseline)
+
+    f = sub.add_parser("fit", help="learn a DAG from a data file")
+    f.add_argument("data", help="CSV, TSV or Parquet file (header row = variable names)")
+    f.add_argument("--model", choices=["linear"], default=None, help="default: linear")
+    f.add_argument("--config", help="YAML or TOML file of fit settings")
+    f.add_argument("--seed", type=int, default=None)
+    f.add_argument("--standardize", action="store_true", help="standardise every column")
+    f.add_argument("--columns", help="comma-separated variables to use (default: all)")
+    f.add_argument("--out", required=True, help="output directory")
+    f.set_defaults(func=cmd_fit)
 
     ds = sub.add_parser("datasets", help="shipped data sets")
     dsub = ds.add_subparsers(dest="datasets_command", required=True, parser_class=_Parser)

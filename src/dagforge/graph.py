@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 import heapq
 import io
-import itertools
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,20 +130,18 @@ def topological_order(W: np.ndarray) -> list[int]:
     return order
 
 
-def _find_cycle(A: np.ndarray, nodes: np.ndarray) -> list[tuple[int, int]]:
-    """Edges of one directed cycle inside the node set ``nodes`` (a non-trivial SCC)."""
-    sub = A[np.ix_(nodes, nodes)]
-    # Walk forward inside a strongly connected component: every node has a
-    # successor in it, so the walk must revisit a node; that closes a cycle.
-    pos: dict[int, int] = {}
-    path: list[int] = []
-    u = 0
-    while u not in pos:
-        pos[u] = len(path)
-        path.append(u)
-        u = int(np.flatnonzero(sub[u])[0])
-    cyc = [*path[pos[u] :], u]
-    return [(int(nodes[a]), int(nodes[b])) for a, b in itertools.pairwise(cyc)]
+def _reaches(children: list[set[int]], src: int, dst: int) -> bool:
+    """Whether a directed path leads from ``src`` to ``dst`` (iterative DFS)."""
+    stack, seen = [src], {src}
+    while stack:
+        u = stack.pop()
+        for v in children[u]:
+            if v == dst:
+                return True
+            if v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return False
 
 
 def threshold_to_dag(W: np.ndarray, threshold: float = 0.0) -> np.ndarray:
@@ -187,17 +184,23 @@ def threshold_to_dag(W: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     np.fill_diagonal(W, 0.0)
     W[np.abs(W) < threshold] = 0.0
     A = W != 0
-    while True:
-        n_comp, labels = connected_components(A, directed=True, connection="strong")
-        if n_comp == A.shape[0]:
-            return W
-        sizes = np.bincount(labels)
-        for comp in np.flatnonzero(sizes > 1):
-            nodes = np.flatnonzero(labels == comp)
-            cycle = _find_cycle(A, nodes)
-            i, j = min(cycle, key=lambda e: (abs(W[e]), e))
+    n_comp, labels = connected_components(A, directed=True, connection="strong")
+    if n_comp == A.shape[0]:
+        return W
+    # Only edges inside a strongly connected component lie on cycles. Scanning them
+    # from the weakest up and removing each one that still closes a cycle removes,
+    # every time, the weakest edge of some remaining cycle: any weaker edge of that
+    # cycle was scanned earlier, when the cycle already existed, and so was removed.
+    ii, jj = np.nonzero(A & (labels[:, None] == labels[None, :]))
+    children = [set() for _ in range(A.shape[0])]
+    for i, j in zip(ii.tolist(), jj.tolist(), strict=True):
+        children[i].add(j)
+    for k in np.lexsort((jj, ii, np.abs(W[ii, jj]))):
+        i, j = int(ii[k]), int(jj[k])
+        if _reaches(children, j, i):
+            children[i].discard(j)
             W[i, j] = 0.0
-            A[i, j] = False
+    return W
 
 
 # --------------------------------------------------------------------------- CPDAG

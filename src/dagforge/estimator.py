@@ -1,0 +1,216 @@
+"""scikit-learn style estimator: ``DagLearner(...).fit(X)`` learns a DAG.
+
+Hyperparameters live in ``__init__`` and are stored unchanged; ``fit`` returns
+``self`` and sets the learned attributes (ending in ``_``). Every output graph
+is a DAG: the solver's continuous ``W_`` is thresholded and any remaining cycle
+broken by :func:`dagforge.graph.threshold_to_dag`, then optionally refined by
+a local search that only ever moves between DAGs (:mod:`dagforge.refine`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
+
+import networkx as nx
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+
+from dagforge.datasets.tables import check_matrix
+from dagforge.errors import ConfigError
+from dagforge.graph import threshold_to_dag, to_networkx
+from dagforge.models.linear import LinearSEM, covariance, get_loss
+from dagforge.refine import refine
+from dagforge.solvers import SOLVERS, make_solver_config
+from dagforge.solvers.base import Problem, SolverResult
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DagLearner", "resolve_device"]
+
+Device = Literal["auto", "cpu", "cuda"]
+Refine = Literal["none", "hill_climb"]
+
+#: Problems with at most this many variables run torch single-threaded (see ``n_threads``).
+SMALL_PROBLEM = 200
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a GPU is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device='cuda' was asked for but no CUDA device is available")
+    if device not in ("cpu", "cuda"):
+        raise ConfigError(f"unknown device {device!r}; choose auto, cpu or cuda")
+    return torch.device(device)
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads, restoring the old number after."""
+    if n is None:
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+class DagLearner(BaseEstimator):
+    """Learn a causal DAG from a data matrix.
+
+    Parameters
+    ----------
+    model : {"linear"}
+        The structural equation model.
+    loss : {"ls", "nll"}
+        ``"ls"``: least squares, assumes equal noise variances (NOTEARS, DAGMA);
+        ``"nll"``: Gaussian likelihood with one noise variance per variable.
+    constraint : {"logdet", "expm", "poly", "spectral"}
+        Acyclicity function, see :mod:`dagforge.constraints`.
+    solver : {"path_following", "augmented_lagrangian"}
+        Outer solver, see :mod:`dagforge.solvers`.
+    lambda1 : float
+        L1 weight on the edge weights.
+    threshold : float
+        Edges with ``|W_[i, j]| < threshold`` are dropped before cycles are broken.
+    refine : {"hill_climb", "none"}
+        ``"hill_climb"``: local search on the extended BIC from several starts built
+        from ``W_`` (:func:`dagforge.refine.refine`), with the noise model of ``loss``
+        (equal variances for ``"ls"``, one per variable for ``"nll"``).
+    penalty, gamma : float
+        Score cost of an edge in the refinement: ``penalty * log(n) / 2 + gamma * log(d)``.
+    standardize : bool
+        Standardise every column before fitting.
+    solver_options : dict, optional
+        Further settings of the solver's config dataclass (e.g. ``{"mu_init": 0.5}``).
+    random_state : int, optional
+        Seed of the fit's own ``torch.Generator`` (parameter initialisation).
+    device : {"auto", "cpu", "cuda"}
+    n_threads : int, "auto" or None
+        torch threads during ``fit`` (restored afterwards). ``"auto"`` uses one
+        thread for problems of at most 200 variables, where thread start-up
+        costs more than it saves; ``None`` leaves torch's setting alone.
+    """
+
+    def __init__(
+        self,
+        model: Literal["linear"] = "linear",
+        loss: Literal["ls", "nll"] = "ls",
+        constraint: str = "logdet",
+        solver: Literal["path_following", "augmented_lagrangian"] = "path_following",
+        lambda1: float = 0.02,
+        threshold: float = 0.3,
+        refine: Refine = "hill_climb",
+        penalty: float = 1.0,
+        gamma: float = 1.0,
+        standardize: bool = False,
+        solver_options: dict[str, Any] | None = None,
+        random_state: int | None = None,
+        device: Device = "auto",
+        n_threads: int | Literal["auto"] | None = "auto",
+    ) -> None:
+        self.model = model
+        self.loss = loss
+        self.constraint = constraint
+        self.solver = solver
+        self.lambda1 = lambda1
+        self.threshold = threshold
+        self.refine = refine
+        self.penalty = penalty
+        self.gamma = gamma
+        self.standardize = standardize
+        self.solver_options = solver_options
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        if self.model != "linear":
+            raise ConfigError(f"unknown model {self.model!r}; choose linear")
+        get_loss(self.loss)
+        if self.solver not in SOLVERS:
+            raise ConfigError(f"unknown solver {self.solver!r}; choose one of {sorted(SOLVERS)}")
+        if not self.lambda1 >= 0:
+            raise ConfigError(f"lambda1 must be >= 0, got {self.lambda1}")
+        if not self.threshold >= 0:
+            raise ConfigError(f"threshold must be >= 0, got {self.threshold}")
+        if self.refine not in ("none", "hill_climb"):
+            raise ConfigError(f"unknown refine {self.refine!r}; choose hill_climb or none")
+
+    def _threads(self, d: int) -> int | None:
+        if self.n_threads == "auto":
+            return 1 if d <= SMALL_PROBLEM else None
+        return self.n_threads
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: None = None, names: Sequence[str] | None = None) -> DagLearner:
+        """Learn the DAG of ``X`` (array or DataFrame of shape (n, d)); returns ``self``.
+
+        ``names`` overrides the variable names (default: DataFrame columns or x0..).
+        """
+        self._check_params()
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        Xc, feature_names = check_matrix(X, names)
+        if self.standardize:
+            Xc = (Xc - Xc.mean(axis=0)) / Xc.std(axis=0)
+        n, d = Xc.shape
+        device = resolve_device(self.device)
+        start = time.perf_counter()
+        with _torch_threads(self._threads(d)):
+            result, S = self._solve_linear(Xc, device)
+        W = result.W
+        weights = threshold_to_dag(W, self.threshold)
+        self.refine_scores_: dict[str, float] = {}
+        if self.refine == "hill_climb":
+            noise = "equal" if self.loss == "ls" else "unequal"
+            weights, self.refine_scores_ = refine(S, n, result.path, self.threshold, noise=noise,
+                                                  penalty=self.penalty, gamma=self.gamma)
+        self.W_ = W
+        self.weights_ = weights
+        self.adjacency_ = (weights != 0).astype(int)
+        self.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        self.n_features_in_ = d
+        self.threshold_ = float(self.threshold)
+        self.h_ = float(result.h)
+        self.stop_reason_ = result.stop_reason.value
+        self.history_ = [r.as_dict() for r in result.history]
+        self.solver_state_ = dict(result.state)
+        self.fit_seconds_ = time.perf_counter() - start
+        log.info("fit: %d edges, h=%.3g, %s, %.2fs", int(self.adjacency_.sum()), self.h_,
+                 self.stop_reason_, self.fit_seconds_)
+        return self
+
+    def _solve_linear(self, X: np.ndarray, device: torch.device) -> tuple[SolverResult, np.ndarray]:
+        d = X.shape[1]
+        S = covariance(X, device=device)  # [d, d]
+        model = LinearSEM(d).to(device)
+        loss = get_loss(self.loss)
+        problem = Problem(
+            module=model,
+            fit=lambda: loss(model.adjacency(), S),
+            adjacency=model.adjacency,
+            l1_params=[model.weight],
+        )
+        config = make_solver_config(
+            self.solver, constraint=self.constraint, lambda1=self.lambda1,
+            options=self.solver_options or {},
+        )
+        result = SOLVERS[self.solver](problem, config)
+        return result, S.detach().cpu().numpy()
+
+    # ------------------------------------------------------------------ outputs
+    @property
+    def graph_(self) -> nx.DiGraph:
+        """The learned DAG as a networkx DiGraph with variable names and edge weights."""
+        return to_networkx(self.weights_, [str(n) for n in self.feature_names_in_])

@@ -1,0 +1,111 @@
+"""DagLearner: the scikit-learn style estimator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from dagforge.errors import ConfigError, DataError
+from dagforge.estimator import DagLearner, resolve_device
+from dagforge.graph import is_dag
+
+TRUE = np.zeros((5, 5))
+TRUE[0, 1], TRUE[1, 2], TRUE[0, 3], TRUE[3, 4], TRUE[1, 4] = 1.5, -1.2, 1.0, 0.8, -1.0
+
+
+def simulate(n: int = 400, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, 5))
+    for j in [0, 1, 3, 2, 4]:
+        X[:, j] = X @ TRUE[:, j] + rng.normal(size=n)
+    return X
+
+
+@pytest.mark.parametrize("refine", ["hill_climb", "none"])
+def test_recovers_known_graph(refine: str) -> None:
+    m = DagLearner(refine=refine, random_state=0).fit(simulate())
+    np.testing.assert_array_equal(m.adjacency_, (TRUE != 0).astype(int))
+    assert is_dag(m.adjacency_)
+    assert m.h_ < 1e-6
+    assert m.stop_reason_ in ("converged", "schedule_done")
+    assert m.history_ and {"loss", "h", "grad_fit", "grad_acyclicity", "lr"} <= set(m.history_[0])
+    np.testing.assert_allclose(m.weights_[TRUE != 0], TRUE[TRUE != 0], atol=0.15)
+
+
+def test_dataframe_names_are_kept_and_graph_has_weights() -> None:
+    names = ["Raf", "Mek", "Erk", "PKA", "Akt"]
+    m = DagLearner().fit(pd.DataFrame(simulate(), columns=names))
+    assert list(m.feature_names_in_) == names and m.n_features_in_ == 5
+    G = m.graph_
+    assert set(G.nodes) == set(names)
+    assert G.has_edge("Raf", "Mek") and G["Raf"]["Mek"]["weight"] == pytest.approx(1.5, abs=0.15)
+
+
+def test_same_random_state_same_result() -> None:
+    X = simulate(seed=3)
+    a = DagLearner(random_state=1).fit(X)
+    b = DagLearner(random_state=1).fit(X)
+    np.testing.assert_array_equal(a.W_, b.W_)
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+
+
+def test_nll_loss_and_other_solver() -> None:
+    X = simulate(seed=2)
+    m = DagLearner(loss="nll", solver="augmented_lagrangian", constraint="expm").fit(X)
+    assert is_dag(m.adjacency_)
+    skeleton = (m.adjacency_ + m.adjacency_.T) > 0
+    np.testing.assert_array_equal(skeleton, (TRUE + TRUE.T) != 0)
+
+
+def test_output_is_always_a_dag_even_without_acyclicity() -> None:
+    # one outer stage with a huge mu leaves cycles in W_; the output is still a DAG
+    X = simulate()
+    m = DagLearner(refine="none", threshold=0.0,
+                   solver_options={"s": [1.0], "max_extra_stages": 0, "mu_init": 100.0}).fit(X)
+    assert is_dag(m.adjacency_)
+
+
+def test_sklearn_clone_and_params() -> None:
+    m = DagLearner(lambda1=0.05)
+    c = clone(m)
+    assert c.get_params()["lambda1"] == 0.05
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"model": "xgboost"}, "unknown model"),
+        ({"loss": "huber"}, "unknown linear loss"),
+        ({"solver": "sgd"}, "unknown solver"),
+        ({"lambda1": -1.0}, "lambda1"),
+        ({"threshold": -0.1}, "threshold"),
+        ({"refine": "tabu"}, "unknown refine"),
+        ({"solver_options": {"bogus": 1}}, "unknown path_following option"),
+        ({"constraint": "trace"}, "unknown acyclicity constraint"),
+    ],
+)
+def test_bad_parameters(params: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        DagLearner(**params).fit(simulate(n=50))
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]]),
+        np.ones((10, 3)),
+        np.zeros((2, 3)),
+        np.arange(10.0),
+    ],
+)
+def test_bad_data(X: np.ndarray) -> None:
+    with pytest.raises(DataError):
+        DagLearner().fit(X)
+
+
+def test_device() -> None:
+    assert resolve_device("cpu").type == "cpu"
+    with pytest.raises(ConfigError):
+        resolve_device("tpu")

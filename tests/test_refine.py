@@ -1,0 +1,95 @@
+"""Tests for dagforge.refine: BIC scores and hill climbing over DAGs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dagforge.errors import GraphError
+from dagforge.graph import is_dag
+from dagforge.refine import bic_score, edge_penalty, hill_climb, ols_weights, order_dag, refine
+
+
+def chain_data(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """x0 -> x1 -> x2 with equal noise variances."""
+    rng = np.random.default_rng(seed)
+    x0 = rng.normal(size=n)
+    x1 = 1.5 * x0 + rng.normal(size=n)
+    x2 = -1.0 * x1 + rng.normal(size=n)
+    X = np.column_stack([x0, x1, x2])
+    Xc = X - X.mean(0)
+    return Xc.T @ Xc / n, X
+
+
+def test_edge_penalty_is_bic_plus_extension() -> None:
+    assert edge_penalty(100, 10) == pytest.approx(0.5 * np.log(100))
+    assert edge_penalty(100, 10, penalty=2, gamma=1) == pytest.approx(np.log(100) + np.log(10))
+
+
+def test_bic_score_by_hand() -> None:
+    S = np.array([[2.0, 1.0], [1.0, 1.5]])
+    n = 100
+    A = np.array([[0, 1], [0, 0]])
+    r1 = 1.5 - 1.0**2 / 2.0  # residual variance of x1 on x0
+    expected = 0.5 * n * (np.log(2.0) + np.log(r1)) + 0.5 * np.log(n)
+    assert bic_score(S, n, A, "unequal") == pytest.approx(expected)
+    expected_ev = 0.5 * n * 2 * np.log((2.0 + r1) / 2) + 0.5 * np.log(n)
+    assert bic_score(S, n, A, "equal") == pytest.approx(expected_ev)
+
+
+def test_ols_weights_match_lstsq() -> None:
+    S, X = chain_data()
+    A = np.array([[0, 1, 1], [0, 0, 1], [0, 0, 0]])
+    W = ols_weights(S, A)
+    Xc = X - X.mean(0)
+    coef, *_ = np.linalg.lstsq(Xc[:, :2], Xc[:, 2], rcond=None)
+    np.testing.assert_allclose(W[:2, 2], coef, atol=1e-10)
+
+
+@pytest.mark.parametrize("start", ["empty", "reversed", "complete"])
+def test_hill_climb_recovers_equal_variance_chain(start: str) -> None:
+    S, _ = chain_data()
+    true = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]], bool)
+    A0 = {"empty": np.zeros((3, 3)), "reversed": true.T, "complete": np.triu(np.ones((3, 3)), 1)}
+    W = hill_climb(S, 2000, A0[start], noise="equal")
+    np.testing.assert_array_equal(W != 0, true)
+
+
+def test_hill_climb_unequal_noise_finds_the_equivalence_class() -> None:
+    S, _ = chain_data()
+    W = hill_climb(S, 2000, np.zeros((3, 3)), noise="unequal")
+    skeleton = (W != 0) | (W != 0).T
+    np.testing.assert_array_equal(skeleton, [[0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    assert is_dag(W)
+    assert not (W[0, 1] == 0 and W[2, 1] == 0 and W[1, 0] != 0 and W[1, 2] != 0)  # no collider
+
+
+def test_hill_climb_respects_allowed_and_required() -> None:
+    S, _ = chain_data()
+    allowed = np.ones((3, 3), bool)
+    allowed[0, 1] = False
+    required = np.zeros((3, 3), bool)
+    required[0, 2] = True
+    W = hill_climb(S, 2000, required, noise="equal", allowed=allowed, required=required)
+    assert W[0, 1] == 0 and W[0, 2] != 0
+
+
+def test_hill_climb_rejects_cyclic_start() -> None:
+    S, _ = chain_data()
+    with pytest.raises(GraphError, match="acyclic"):
+        hill_climb(S, 100, np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]]))
+
+
+def test_order_dag_is_complete_order() -> None:
+    W = np.array([[0, 0.0, 0.0], [0.9, 0, 0.0], [0.0, 0.5, 0]])  # 1 -> 0, 2 -> 1
+    O = order_dag(W)
+    assert O[2, 1] and O[1, 0] and O[2, 0] and O.sum() == 3
+
+
+def test_refine_picks_best_scoring_start_and_returns_dag() -> None:
+    S, _ = chain_data()
+    bad = np.array([[0, 0, 0], [1.0, 0, 0], [0, 1.0, 0]])  # reversed chain as the "solver path"
+    W, scores = refine(S, 2000, [bad], 0.3, noise="equal")
+    assert is_dag(W)
+    np.testing.assert_array_equal(W != 0, [[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    assert min(scores.values()) == pytest.approx(bic_score(S, 2000, W != 0, "equal"))
