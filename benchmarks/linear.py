@@ -1,0 +1,333 @@
+"""Linear benchmark: dagforge beside DAGMA, GES and the baselines, on the same files.
+
+Usage (peers need the ``bench`` extra: ``make bench-setup``)::
+
+    python benchmarks/linear.py run [--d 20 50 100] [--graphs ER2 ER4 SF4]
+                                    [--noises gauss exp gumbel] [--seeds 0 1 2]
+                                    [--scales raw std] [--methods ...]
+    python benchmarks/linear.py big        # d = 1000, ER2, n = 10000, dagforge alone
+    python benchmarks/linear.py report     # rewrite results/linear.md from results/linear.jsonl
+
+Every (data set, method) result is appended to ``results/linear.jsonl`` as soon as
+it is measured, so an interrupted run continues where it stopped; ``report``
+turns the records into ``results/linear.md``. Data sets are simulated once and
+saved under ``benchmarks/data/`` (not committed); every method reads the same file.
+
+Timing: all methods run one after another in this process with one BLAS / torch
+thread (set below, before numpy is imported), so that the shared 2-core machine's
+noise hits them alike; speed is quoted as the per-data-set ratio of wall times,
+median over data sets.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections import defaultdict  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from dagforge import __version__  # noqa: E402
+from dagforge.baselines import empty, sortnregress  # noqa: E402
+from dagforge.estimator import DagLearner  # noqa: E402
+from dagforge.graph import dag_to_cpdag, is_dag  # noqa: E402
+from dagforge.metrics import evaluate, varsortability  # noqa: E402
+from dagforge.simulate import simulate  # noqa: E402
+
+torch.set_num_threads(1)
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+DATA = HERE / "data" / "linear"
+RESULTS = HERE / "results"
+JSONL = RESULTS / "linear.jsonl"
+REPORT = RESULTS / "linear.md"
+GRAPHS = {"ER2": ("er", 2), "ER4": ("er", 4), "SF4": ("sf", 4)}
+log = logging.getLogger("bench.linear")
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def _dagforge(**params) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, str]]:
+    def run(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        m = DagLearner(**params).fit(X)
+        return m.weights_, np.abs(m.W_), "dag"
+
+    return run
+
+
+def _peer(name: str, **kwargs) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, str]]:
+    def run(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        import peers
+
+        W = peers.run_peer(name, X, **kwargs)
+        kind = peers.PEERS[name].kind
+        return W, np.abs(W), kind
+
+    return run
+
+
+def _baseline(fn) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, str]]:
+    def run(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        W = fn(X)
+        return W, np.abs(W), "dag"
+
+    return run
+
+
+METHODS: dict[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, str]]] = {
+    "dagforge": _dagforge(),
+    "dagforge-nll": _dagforge(loss="nll"),
+    "dagma": _peer("dagma_linear"),
+    "ges": _peer("ges"),
+    "empty": _baseline(empty),
+    "sortnregress": _baseline(sortnregress),
+}
+DEFAULT_METHODS = ["empty", "sortnregress", "dagforge", "dagforge-nll", "dagma", "ges"]
+
+
+# --------------------------------------------------------------------------- data
+
+
+def dataset(graph: str, d: int, noise: str, seed: int, n: int = 1000) -> tuple[Path, Path]:
+    """Simulate (once) and save one raw data set; returns (data.npy, true.npy) paths."""
+    name = f"{graph}_d{d}_n{n}_{noise}_s{seed}"
+    xp, bp = DATA / f"{name}_X.npy", DATA / f"{name}_B.npy"
+    if not xp.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        kind, k = GRAPHS[graph]
+        sim = simulate(graph=kind, k=k, d=d, n=n, sem="linear", noise=noise,
+                       rng=np.random.default_rng(1000 * seed + d))
+        np.save(bp, sim.B)
+        np.save(xp, sim.X)
+    return xp, bp
+
+
+def standardise(X: np.ndarray) -> np.ndarray:
+    return (X - X.mean(0)) / X.std(0)
+
+
+def _shd_cpdag_from(true: np.ndarray, C: np.ndarray) -> int:
+    T = dag_to_cpdag(true)
+    iu = np.triu_indices(T.shape[0], 1)
+    return int(np.sum((T[iu] != C[iu]) | (T.T[iu] != C.T[iu])))
+
+
+def score(true: np.ndarray, pred: np.ndarray, scores: np.ndarray, kind: str) -> dict:
+    """Metrics; for a CPDAG prediction only the CPDAG-level ones are defined."""
+    if kind == "cpdag":
+        C = (pred != 0).astype(int)
+        directed = C * (1 - C.T)
+        undirected = C * C.T
+        skel = ((C + C.T) > 0)[np.triu_indices(C.shape[0], 1)]
+        tskel = ((true + true.T) > 0)[np.triu_indices(C.shape[0], 1)]
+        tp = int(np.sum(skel & tskel))
+        prec = tp / max(int(skel.sum()), 1)
+        rec = tp / max(int(tskel.sum()), 1)
+        return {"shd": None, "shd_cpdag": _shd_cpdag_from(true, C), "f1": None,
+                "skeleton_f1": 0.0 if tp == 0 else 2 * prec * rec / (prec + rec),
+                "auprc": None, "nnz": int(directed.sum() + undirected.sum() / 2),
+                "is_dag": None}
+    e = evaluate(true=true, pred=pred, scores=scores)
+    return {k: e.get(k) for k in ("shd", "shd_cpdag", "f1", "skeleton_f1", "auprc", "nnz",
+                                  "is_dag")}
+
+
+# --------------------------------------------------------------------------- run
+
+
+def done_keys() -> set[tuple]:
+    keys = set()
+    if JSONL.exists():
+        for line in JSONL.read_text().splitlines():
+            r = json.loads(line)
+            keys.add((r["graph"], r["d"], r["noise"], r["seed"], r["scale"], r["method"], r["n"]))
+    return keys
+
+
+def append(record: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with JSONL.open("a") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+def run_grid(args: argparse.Namespace) -> None:
+    done = done_keys()
+    for d in args.d:
+        for graph in args.graphs:
+            for noise in args.noises:
+                for seed in args.seeds:
+                    xp, bp = dataset(graph, d, noise, seed, args.n)
+                    B = np.load(bp)
+                    for scale in args.scales:
+                        X = np.load(xp)
+                        X = standardise(X) if scale == "std" else X
+                        vs = varsortability(X, B)
+                        for method in args.methods:
+                            key = (graph, d, noise, seed, scale, method, args.n)
+                            if key in done:
+                                continue
+                            t0 = time.perf_counter()
+                            try:
+                                pred, sc, kind = METHODS[method](X.copy())
+                                error = None
+                            except Exception as e:  # a peer failing is recorded, not fatal
+                                pred, sc, kind, error = None, None, None, f"{type(e).__name__}: {e}"
+                            seconds = time.perf_counter() - t0
+                            rec = {"graph": graph, "d": d, "n": args.n, "noise": noise,
+                                   "seed": seed, "scale": scale, "method": method,
+                                   "seconds": seconds, "true_edges": int(B.sum()),
+                                   "varsortability": vs, "error": error}
+                            if pred is not None:
+                                rec.update(score(B, pred, sc, kind))
+                            append(rec)
+                            log.info("%s %s d=%d %s seed=%d %s: shd=%s shd_cpdag=%s %.1fs",
+                                     method, graph, d, noise, seed, scale, rec.get("shd"),
+                                     rec.get("shd_cpdag"), seconds)
+    write_report()
+
+
+def run_big(args: argparse.Namespace) -> None:
+    for seed in args.seeds:
+        key = ("ER2", 1000, "gauss", seed, "raw", "dagforge", 10000)
+        if key in done_keys():
+            continue
+        xp, bp = dataset("ER2", 1000, "gauss", seed, n=10000)
+        X, B = np.load(xp), np.load(bp)
+        t0 = time.perf_counter()
+        m = DagLearner(n_threads=None).fit(X)
+        seconds = time.perf_counter() - t0
+        rec = {"graph": "ER2", "d": 1000, "n": 10000, "noise": "gauss", "seed": seed,
+               "scale": "raw", "method": "dagforge", "seconds": seconds,
+               "true_edges": int(B.sum()), "varsortability": None, "error": None,
+               "threads": torch.get_num_threads(), "h": m.h_,
+               **score(B, m.weights_, np.abs(m.W_), "dag")}
+        append(rec)
+        log.info("d=1000 seed=%d: f1=%.3f shd=%s %.0fs", seed, rec["f1"], rec["shd"], seconds)
+    write_report()
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _median(xs: list) -> float | None:
+    xs = [x for x in xs if x is not None]
+    return float(np.median(xs)) if xs else None
+
+
+def _fmt(x: float | None, digits: int = 0) -> str:
+    if x is None:
+        return "–"
+    return f"{x:.{digits}f}"
+
+
+def write_report() -> None:
+    records = [json.loads(line) for line in JSONL.read_text().splitlines()] if JSONL.exists() \
+        else []
+    by_family: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        if r["d"] == 1000:
+            continue
+        by_family[(r["scale"], r["graph"], r["d"], r["noise"])][r["method"]].append(r)
+    lines = [
+        "# Linear benchmark",
+        "",
+        "Written by `python benchmarks/linear.py report` from `linear.jsonl`, which",
+        "`python benchmarks/linear.py run ...` and `... big` append to as they measure.",
+        f"dagforge {__version__}, Python {platform.python_version()}, torch {torch.__version__},",
+        "one thread per method, methods run one after another in one process on the",
+        "same data files (n = 1000, 3 seeds per family unless noted).",
+        "",
+        "Cells are medians over seeds: SHD (a reversal counts 1) / SHD between CPDAGs /",
+        "F1 / AUPRC / seconds. GES returns an equivalence class, so only its SHD-CPDAG is",
+        "shown. `dagforge` is the default (`DagLearner()`: least squares, log-det path",
+        "following, BIC refinement); `dagforge-nll` uses the non-equal-variance likelihood.",
+        "`x DAGMA` is the median over data sets of dagforge's wall time / DAGMA's.",
+        "",
+    ]
+    methods_seen = [m for m in DEFAULT_METHODS if any(m in v for v in by_family.values())]
+    for scale in ("raw", "std"):
+        fams = sorted(k for k in by_family if k[0] == scale)
+        if not fams:
+            continue
+        lines += [f"## {'Raw' if scale == 'raw' else 'Standardised'} data", ""]
+        header = "| family | edges | varsort. | " + " | ".join(methods_seen) + " | x DAGMA |"
+        lines += [header, "|" + "---|" * (4 + len(methods_seen))]
+        for fam in fams:
+            cells = []
+            rows = by_family[fam]
+            for m in methods_seen:
+                rs = [r for r in rows.get(m, []) if r.get("error") is None]
+                if not rs:
+                    errs = [r["error"] for r in rows.get(m, []) if r.get("error")]
+                    cells.append("failed" if errs else "")
+                    continue
+                cells.append(" / ".join([
+                    _fmt(_median([r["shd"] for r in rs])),
+                    _fmt(_median([r["shd_cpdag"] for r in rs])),
+                    _fmt(_median([r["f1"] for r in rs]), 2),
+                    _fmt(_median([r["auprc"] for r in rs]), 2),
+                    _fmt(_median([r["seconds"] for r in rs]), 1),
+                ]) + f" (n={len(rs)})" * (len(rs) != 3))
+            ratio = []
+            dagma = {r["seed"]: r["seconds"] for r in rows.get("dagma", []) if not r["error"]}
+            for r in rows.get("dagforge", []):
+                if r["seed"] in dagma:
+                    ratio.append(r["seconds"] / dagma[r["seed"]])
+            edges = _median([r["true_edges"] for rs in rows.values() for r in rs])
+            vs = _median([r["varsortability"] for rs in rows.values() for r in rs])
+            lines.append(f"| {fam[1]} d={fam[2]} {fam[3]} | {_fmt(edges)} | {_fmt(vs, 2)} | "
+                         + " | ".join(cells) + f" | {_fmt(_median(ratio), 2)} |")
+        lines.append("")
+    big = [r for r in records if r["d"] == 1000]
+    if big:
+        lines += ["## d = 1000 (ER2, n = 10000, raw, gauss), dagforge alone", "",
+                  "| seed | seconds | F1 | SHD | edges | final h | torch threads |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in big:
+            lines.append(f"| {r['seed']} | {r['seconds']:.0f} | {r['f1']:.3f} | {r['shd']} | "
+                         f"{r['true_edges']} | {r.get('h', float('nan')):.1e} | "
+                         f"{r.get('threads', '')} |")
+        lines.append("")
+    errors = sorted({(r["method"], r["error"]) for r in records if r.get("error")})
+    if errors:
+        lines += ["## Failures", ""] + [f"- {m}: {e}" for m, e in errors] + [""]
+    REPORT.write_text("\n".join(lines))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--d", type=int, nargs="+", default=[20, 50, 100])
+    r.add_argument("--graphs", nargs="+", default=list(GRAPHS), choices=list(GRAPHS))
+    r.add_argument("--noises", nargs="+", default=["gauss", "exp", "gumbel"])
+    r.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    r.add_argument("--scales", nargs="+", default=["raw", "std"], choices=["raw", "std"])
+    r.add_argument("--methods", nargs="+", default=DEFAULT_METHODS, choices=list(METHODS))
+    r.add_argument("--n", type=int, default=1000)
+    b = sub.add_parser("big")
+    b.add_argument("--seeds", type=int, nargs="+", default=[0])
+    sub.add_parser("report")
+    args = p.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("dagforge").setLevel(logging.WARNING)
+    {"run": run_grid, "big": run_big, "report": lambda a: write_report()}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
