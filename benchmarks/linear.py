@@ -28,25 +28,25 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from collections import defaultdict  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import logging
+import platform
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from dagforge import __version__  # noqa: E402
-from dagforge.baselines import empty, sortnregress  # noqa: E402
-from dagforge.estimator import DagLearner  # noqa: E402
-from dagforge.graph import dag_to_cpdag, is_dag  # noqa: E402
-from dagforge.metrics import evaluate, varsortability  # noqa: E402
-from dagforge.simulate import simulate  # noqa: E402
+from dagforge import __version__
+from dagforge.baselines import empty, sortnregress
+from dagforge.estimator import DagLearner
+from dagforge.graph import dag_to_cpdag
+from dagforge.metrics import evaluate, varsortability
+from dagforge.simulate import simulate
 
 torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
