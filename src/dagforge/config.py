@@ -26,7 +26,7 @@ class FitConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: Literal["linear"] = "linear"
-    loss: Literal["ls", "nll"] = "ls"
+    loss: Literal["auto", "ls", "nll"] = "auto"
     constraint: Literal["logdet", "expm", "poly", "spectral"] = "logdet"
     solver: Literal["path_following", "augmented_lagrangian"] = "path_following"
     lambda1: float = Field(0.02, ge=0)

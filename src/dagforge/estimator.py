@@ -19,12 +19,13 @@ import networkx as nx
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from threadpoolctl import threadpool_limits
 
 from dagforge.datasets.tables import check_matrix
 from dagforge.errors import ConfigError
 from dagforge.graph import threshold_to_dag, to_networkx
 from dagforge.models.linear import LinearSEM, covariance, get_loss
-from dagforge.refine import refine
+from dagforge.refine import choose_noise_model, refine, total_bic
 from dagforge.solvers import SOLVERS, make_solver_config
 from dagforge.solvers.base import Problem, SolverResult
 
@@ -51,15 +52,17 @@ def resolve_device(device: str) -> torch.device:
 
 
 @contextlib.contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    """Run the block with ``n`` torch intra-op threads, restoring the old number after."""
+def _threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads and ``n`` BLAS threads for numpy,
+    restoring the previous settings after (``None``: leave both alone)."""
     if n is None:
         yield
         return
     old = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
-        yield
+        with threadpool_limits(limits=n):
+            yield
     finally:
         torch.set_num_threads(old)
 
@@ -71,9 +74,13 @@ class DagLearner(BaseEstimator):
     ----------
     model : {"linear"}
         The structural equation model.
-    loss : {"ls", "nll"}
+    loss : {"auto", "ls", "nll"}
         ``"ls"``: least squares, assumes equal noise variances (NOTEARS, DAGMA);
         ``"nll"``: Gaussian likelihood with one noise variance per variable.
+        ``"auto"``: solve with least squares and refine under equal variances; if BIC
+        says the residual variances of that graph are not equal, refine again under
+        one variance per variable and keep the graph whose model has the better BIC
+        (``noise_model_`` says which). Without refinement it is ``"ls"``.
     constraint : {"logdet", "expm", "poly", "spectral"}
         Acyclicity function, see :mod:`dagforge.constraints`.
     solver : {"path_following", "augmented_lagrangian"}
@@ -96,15 +103,15 @@ class DagLearner(BaseEstimator):
         Seed of the fit's own ``torch.Generator`` (parameter initialisation).
     device : {"auto", "cpu", "cuda"}
     n_threads : int, "auto" or None
-        torch threads during ``fit`` (restored afterwards). ``"auto"`` uses one
-        thread for problems of at most 200 variables, where thread start-up
-        costs more than it saves; ``None`` leaves torch's setting alone.
+        torch and BLAS threads during ``fit`` (restored afterwards). ``"auto"`` uses
+        one thread for problems of at most 200 variables, where thread start-up
+        costs more than it saves; ``None`` leaves the settings alone.
     """
 
     def __init__(
         self,
         model: Literal["linear"] = "linear",
-        loss: Literal["ls", "nll"] = "ls",
+        loss: Literal["auto", "ls", "nll"] = "auto",
         constraint: str = "logdet",
         solver: Literal["path_following", "augmented_lagrangian"] = "path_following",
         lambda1: float = 0.02,
@@ -137,7 +144,8 @@ class DagLearner(BaseEstimator):
     def _check_params(self) -> None:
         if self.model != "linear":
             raise ConfigError(f"unknown model {self.model!r}; choose linear")
-        get_loss(self.loss)
+        if self.loss != "auto":
+            get_loss(self.loss)
         if self.solver not in SOLVERS:
             raise ConfigError(f"unknown solver {self.solver!r}; choose one of {sorted(SOLVERS)}")
         if not self.lambda1 >= 0:
@@ -147,7 +155,7 @@ class DagLearner(BaseEstimator):
         if self.refine not in ("none", "hill_climb"):
             raise ConfigError(f"unknown refine {self.refine!r}; choose hill_climb or none")
 
-    def _threads(self, d: int) -> int | None:
+    def _n_threads(self, d: int) -> int | None:
         if self.n_threads == "auto":
             return 1 if d <= SMALL_PROBLEM else None
         return self.n_threads
@@ -167,15 +175,10 @@ class DagLearner(BaseEstimator):
         n, d = Xc.shape
         device = resolve_device(self.device)
         start = time.perf_counter()
-        with _torch_threads(self._threads(d)):
+        with _threads(self._n_threads(d)):
             result, S = self._solve_linear(Xc, device)
+            weights = self._select(result, S, n)
         W = result.W
-        weights = threshold_to_dag(W, self.threshold)
-        self.refine_scores_: dict[str, float] = {}
-        if self.refine == "hill_climb":
-            noise = "equal" if self.loss == "ls" else "unequal"
-            weights, self.refine_scores_ = refine(S, n, result.path, self.threshold, noise=noise,
-                                                  penalty=self.penalty, gamma=self.gamma)
         self.W_ = W
         self.weights_ = weights
         self.adjacency_ = (weights != 0).astype(int)
@@ -191,11 +194,34 @@ class DagLearner(BaseEstimator):
                  self.stop_reason_, self.fit_seconds_)
         return self
 
+    def _select(self, result: SolverResult, S: np.ndarray, n: int) -> np.ndarray:
+        """The output DAG from the solver's result: thresholded, then refined."""
+        weights = threshold_to_dag(result.W, self.threshold)
+        self.refine_scores_: dict[str, float] = {}
+        self.noise_scores_: dict[str, float] = {}
+        self.noise_model_ = {"ls": "equal", "nll": "unequal"}.get(self.loss, "equal")
+        if self.refine == "hill_climb":
+            kw = dict(penalty=self.penalty, gamma=self.gamma)
+            fits = {self.noise_model_: refine(S, n, result.path, self.threshold,
+                                              noise=self.noise_model_, **kw)}
+            if self.loss == "auto":
+                # Equal variances fit the least-squares graph as well as one variance
+                # per variable (by BIC)? Then keep it; otherwise search again under
+                # the unequal-variance model and let BIC choose between the two.
+                A_ev = fits["equal"][0] != 0
+                if total_bic(S, n, A_ev, "unequal", **kw) < total_bic(S, n, A_ev, "equal", **kw):
+                    fits["unequal"] = refine(S, n, result.path, self.threshold,
+                                             noise="unequal", **kw)
+            self.noise_model_, self.noise_scores_ = choose_noise_model(
+                S, n, {nm: w for nm, (w, _) in fits.items()}, **kw)
+            weights, self.refine_scores_ = fits[self.noise_model_]
+        return weights
+
     def _solve_linear(self, X: np.ndarray, device: torch.device) -> tuple[SolverResult, np.ndarray]:
         d = X.shape[1]
         S = covariance(X, device=device)  # [d, d]
         model = LinearSEM(d).to(device)
-        loss = get_loss(self.loss)
+        loss = get_loss("ls" if self.loss == "auto" else self.loss)
         problem = Problem(
             module=model,
             fit=lambda: loss(model.adjacency(), S),

@@ -35,6 +35,7 @@ from dagforge.solvers.base import (
     term_gradient_norms,
 )
 from dagforge.solvers.inner import QuasiNewton
+from dagforge.solvers.owlqn import OWLQNConfig
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,14 @@ class PathFollowingConfig:
         Acyclicity below which the solve counts as converged.
     max_extra_stages : int
         Stages added after the schedule while ``h > h_tol``.
+    inner : InnerOptimizer
+        Minimises the warm-up stages (all but the last of the schedule). By
+        default OWL-QN stopped at a relative change of 1e-5 or 200 iterations:
+        these stages only warm-start the next, and solving them tightly costs
+        3-5x the time for the same final graph after refinement.
+    final_inner : InnerOptimizer
+        Minimises the last stage of the schedule and any extra stage, tightly
+        (relative change 1e-6, up to 300 iterations); later stages run while ``h > h_tol``.
     """
 
     constraint: str = "logdet"
@@ -72,8 +81,13 @@ class PathFollowingConfig:
     s: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7)
     s_step: float = 0.1
     h_tol: float = 1e-8
-    max_extra_stages: int = 4
-    inner: InnerOptimizer = field(default_factory=QuasiNewton)
+    max_extra_stages: int = 2
+    inner: InnerOptimizer = field(
+        default_factory=lambda: QuasiNewton(OWLQNConfig(tol_change=1e-5, max_iter=200))
+    )
+    final_inner: InnerOptimizer = field(
+        default_factory=lambda: QuasiNewton(OWLQNConfig(tol_change=1e-6, max_iter=300))
+    )
 
 
 def path_following(
@@ -116,7 +130,8 @@ def path_following(
                     log.info("stage %d: warm start outside the log-det domain, s raised to %.2f",
                              t, s)
 
-        inner = cfg.inner(problem, mu, h_fn, mu * cfg.lambda1)
+        optimiser = cfg.inner if t < len(cfg.s) - 1 else cfg.final_inner
+        inner = optimiser(problem, mu, h_fn, mu * cfg.lambda1)
         with torch.no_grad():
             W = problem.adjacency()
             loss = float(problem.fit())
