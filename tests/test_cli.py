@@ -179,7 +179,7 @@ def test_fit_round_trip(tmp_path, capsys) -> None:
     for f in ("adjacency.csv", "weights.csv", "edges.csv", "run.json"):
         assert (out / f).exists(), f
     info = json.loads((out / "run.json").read_text())
-    assert info["is_dag"] is True and info["h"] < 1e-6 and info["config"]["seed"] == 0
+    assert info["is_dag"] is True and info["h"] < 1e-4 and info["config"]["seed"] == 0
     assert {"seconds", "stop_reason", "threshold", "n_edges", "versions"} <= set(info)
     code, text, _ = run(capsys, "evaluate", "--true", str(sim / "true_edges.csv"),
                         "--pred", str(out / "edges.csv"), "--scores", str(out / "weights.csv"))
