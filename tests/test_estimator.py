@@ -110,3 +110,16 @@ def test_device() -> None:
     assert resolve_device("cpu").type == "cpu"
     with pytest.raises(ConfigError):
         resolve_device("tpu")
+
+
+def test_auto_noise_model_follows_the_data() -> None:
+    X = simulate(n=1000, seed=4)
+    raw = DagLearner().fit(X)
+    assert raw.noise_model_ == "equal"
+    scores = raw.noise_scores_
+    assert "unequal" not in scores or scores["equal"] <= scores["unequal"]
+    std = DagLearner(standardize=True).fit(X)
+    assert std.noise_model_ == "unequal"
+    assert std.noise_scores_["unequal"] < std.noise_scores_["equal"]
+    skeleton = (std.adjacency_ + std.adjacency_.T) > 0
+    np.testing.assert_array_equal(skeleton, (TRUE + TRUE.T) != 0)

@@ -78,9 +78,10 @@ class DagLearner(BaseEstimator):
         ``"ls"``: least squares, assumes equal noise variances (NOTEARS, DAGMA);
         ``"nll"``: Gaussian likelihood with one noise variance per variable.
         ``"auto"``: solve with least squares and refine under equal variances; if BIC
-        says the residual variances of that graph are not equal, refine again under
-        one variance per variable and keep the graph whose model has the better BIC
-        (``noise_model_`` says which). Without refinement it is ``"ls"``.
+        says the residual variances of that graph are not equal, solve and refine
+        again with the likelihood of one variance per variable, and keep the graph
+        whose model has the better BIC (``noise_model_`` says which; ``W_``,
+        ``history_`` and ``h_`` belong to that solve). Without refinement it is ``"ls"``.
     constraint : {"logdet", "expm", "poly", "spectral"}
         Acyclicity function, see :mod:`dagforge.constraints`.
     solver : {"path_following", "augmented_lagrangian"}
@@ -172,14 +173,12 @@ class DagLearner(BaseEstimator):
         Xc, feature_names = check_matrix(X, names)
         if self.standardize:
             Xc = (Xc - Xc.mean(axis=0)) / Xc.std(axis=0)
-        n, d = Xc.shape
+        d = Xc.shape[1]
         device = resolve_device(self.device)
         start = time.perf_counter()
         with _threads(self._n_threads(d)):
-            result, S = self._solve_linear(Xc, device)
-            weights = self._select(result, S, n)
-        W = result.W
-        self.W_ = W
+            result, weights = self._fit_linear(Xc, device)
+        self.W_ = result.W
         self.weights_ = weights
         self.adjacency_ = (weights != 0).astype(int)
         self.feature_names_in_ = np.asarray(feature_names, dtype=object)
@@ -194,34 +193,45 @@ class DagLearner(BaseEstimator):
                  self.stop_reason_, self.fit_seconds_)
         return self
 
-    def _select(self, result: SolverResult, S: np.ndarray, n: int) -> np.ndarray:
-        """The output DAG from the solver's result: thresholded, then refined."""
-        weights = threshold_to_dag(result.W, self.threshold)
+    def _fit_linear(
+        self, X: np.ndarray, device: torch.device
+    ) -> tuple[SolverResult, np.ndarray]:
+        """Solve, threshold, refine; for ``loss="auto"`` choose the noise model by BIC.
+
+        Returns the solver result behind the chosen graph and the graph's weights.
+        """
+        n = X.shape[0]
+        S_t = covariance(X, device=device)  # [d, d]
+        S = S_t.detach().cpu().numpy()
         self.refine_scores_: dict[str, float] = {}
         self.noise_scores_: dict[str, float] = {}
-        self.noise_model_ = {"ls": "equal", "nll": "unequal"}.get(self.loss, "equal")
-        if self.refine == "hill_climb":
-            kw = dict(penalty=self.penalty, gamma=self.gamma)
-            fits = {self.noise_model_: refine(S, n, result.path, self.threshold,
-                                              noise=self.noise_model_, **kw)}
-            if self.loss == "auto":
-                # Equal variances fit the least-squares graph as well as one variance
-                # per variable (by BIC)? Then keep it; otherwise search again under
-                # the unequal-variance model and let BIC choose between the two.
-                A_ev = fits["equal"][0] != 0
-                if total_bic(S, n, A_ev, "unequal", **kw) < total_bic(S, n, A_ev, "equal", **kw):
-                    fits["unequal"] = refine(S, n, result.path, self.threshold,
-                                             noise="unequal", **kw)
-            self.noise_model_, self.noise_scores_ = choose_noise_model(
-                S, n, {nm: w for nm, (w, _) in fits.items()}, **kw)
-            weights, self.refine_scores_ = fits[self.noise_model_]
-        return weights
+        first = {"auto": "ls", "ls": "ls", "nll": "nll"}[self.loss]
+        self.noise_model_ = "equal" if first == "ls" else "unequal"
+        result = self._solve_linear(S_t, first)
+        if self.refine != "hill_climb":
+            return result, threshold_to_dag(result.W, self.threshold)
+        kw = dict(penalty=self.penalty, gamma=self.gamma)
+        fits = {self.noise_model_: (result, *refine(S, n, result.path, self.threshold,
+                                                     noise=self.noise_model_, **kw))}
+        if self.loss == "auto":
+            # Do equal variances fit the least-squares graph as well as one variance per
+            # variable (by BIC)? Then keep it. Otherwise solve and refine again under the
+            # unequal-variance likelihood and let BIC choose between the two graphs.
+            A_ev = fits["equal"][1] != 0
+            if total_bic(S, n, A_ev, "unequal", **kw) < total_bic(S, n, A_ev, "equal", **kw):
+                res_nv = self._solve_linear(S_t, "nll")
+                fits["unequal"] = (res_nv, *refine(S, n, res_nv.path, self.threshold,
+                                                   noise="unequal", **kw))
+        self.noise_model_, self.noise_scores_ = choose_noise_model(
+            S, n, {nm: w for nm, (_, w, _) in fits.items()}, **kw)
+        result, weights, self.refine_scores_ = fits[self.noise_model_]
+        return result, weights
 
-    def _solve_linear(self, X: np.ndarray, device: torch.device) -> tuple[SolverResult, np.ndarray]:
-        d = X.shape[1]
-        S = covariance(X, device=device)  # [d, d]
-        model = LinearSEM(d).to(device)
-        loss = get_loss("ls" if self.loss == "auto" else self.loss)
+    def _solve_linear(self, S: torch.Tensor, loss_name: str) -> SolverResult:
+        """Run the solver on the linear SEM with covariance ``S`` and loss ``loss_name``."""
+        d = S.shape[0]
+        model = LinearSEM(d).to(S.device)
+        loss = get_loss(loss_name)
         problem = Problem(
             module=model,
             fit=lambda: loss(model.adjacency(), S),
@@ -232,8 +242,7 @@ class DagLearner(BaseEstimator):
             self.solver, constraint=self.constraint, lambda1=self.lambda1,
             options=self.solver_options or {},
         )
-        result = SOLVERS[self.solver](problem, config)
-        return result, S.detach().cpu().numpy()
+        return SOLVERS[self.solver](problem, config)
 
     # ------------------------------------------------------------------ outputs
     @property
