@@ -176,7 +176,7 @@ def test_fit_round_trip(tmp_path, capsys) -> None:
     code, _, err = run(capsys, "fit", str(sim / "data.csv"), "--config", str(cfg), "--seed", "0",
                        "--out", str(out))
     assert code == 0, err
-    for f in ("adjacency.csv", "weights.csv", "edges.csv", "run.json"):
+    for f in ("adjacency.csv", "weights.csv", "edges.csv", "run.json", "history.csv"):
         assert (out / f).exists(), f
     info = json.loads((out / "run.json").read_text())
     assert info["is_dag"] is True and info["h"] < 1e-4 and info["config"]["seed"] == 0

@@ -122,3 +122,17 @@ def test_auto_noise_model_follows_the_data() -> None:
     assert std.noise_model_ == "unequal"
     assert std.noise_scores_["unequal"] < std.noise_scores_["equal"]
     assert is_dag(std.adjacency_)
+
+
+@pytest.mark.parametrize("model", ["mlp", "gnn"])
+def test_nonlinear_models_through_the_estimator(model: str) -> None:
+    rng = np.random.default_rng(0)
+    x0 = rng.normal(size=300)
+    x1 = np.tanh(2 * x0) + 0.3 * rng.normal(size=300)
+    x2 = np.sin(x1) + 0.3 * rng.normal(size=300)
+    X = np.column_stack([x0, x1, x2])
+    m = DagLearner(model=model, random_state=0, model_options={"hidden": (8,)} if model == "mlp"
+                   else None).fit(X)
+    assert is_dag(m.adjacency_) and m.adjacency_.shape == (3, 3)
+    assert m.noise_model_ is None and m.refine_scores_ == {}
+    assert m.history_

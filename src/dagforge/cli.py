@@ -164,6 +164,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     write_adjacency(out / "weights.csv", learner.W_, names)
     write_edge_list(out / "edges.csv", learner.weights_, names)
     write_adjacency(out / "adjacency.csv", learner.adjacency_, names)
+    from dagforge.train import write_history_csv
+
+    write_history_csv(out / "history.csv", learner.train_history_ or learner.history_)
     write_json(out / "run.json", {
         "command": "fit",
         "data": str(args.data),
@@ -240,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("fit", help="learn a DAG from a data file")
     f.add_argument("data", help="CSV, TSV or Parquet file (header row = variable names)")
-    f.add_argument("--model", choices=["linear"], default=None, help="default: linear")
+    f.add_argument("--model", choices=["linear", "mlp", "gnn"], default=None,
+                   help="default: linear")
     f.add_argument("--config", help="YAML or TOML file of fit settings")
     f.add_argument("--seed", type=int, default=None)
     f.add_argument("--standardize", action="store_true", help="standardise every column")

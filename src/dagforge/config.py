@@ -25,25 +25,29 @@ class FitConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    model: Literal["linear"] = "linear"
+    model: Literal["linear", "mlp", "gnn"] = "linear"
     loss: Literal["auto", "ls", "nll"] = "auto"
     constraint: Literal["logdet", "expm", "poly", "spectral"] = "logdet"
     solver: Literal["path_following", "augmented_lagrangian"] = "path_following"
     lambda1: float = Field(0.02, ge=0)
     threshold: float = Field(0.3, ge=0)
-    refine: Literal["hill_climb", "none"] = "hill_climb"
+    refine: Literal["auto", "hill_climb", "none"] = "auto"
     penalty: float = Field(1.0, ge=0)
     gamma: float = Field(1.0, ge=0)
     standardize: bool = False
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int | None = None
     solver_options: dict[str, Any] = Field(default_factory=dict)
+    model_options: dict[str, Any] = Field(default_factory=dict)
+    inner: Literal["lbfgs", "adam"] | None = None
+    train_options: dict[str, Any] = Field(default_factory=dict)
 
     def learner_params(self) -> dict[str, Any]:
         """Keyword arguments for :class:`~dagforge.estimator.DagLearner`."""
         params = self.model_dump()
         params["random_state"] = params.pop("seed")
-        params["solver_options"] = dict(params["solver_options"]) or None
+        for key in ("solver_options", "model_options", "train_options"):
+            params[key] = dict(params[key]) or None
         return params
 
 

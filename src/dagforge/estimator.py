@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 __all__ = ["DagLearner", "resolve_device"]
 
 Device = Literal["auto", "cpu", "cuda"]
-Refine = Literal["none", "hill_climb"]
+Refine = Literal["auto", "none", "hill_climb"]
 
 #: Problems with at most this many variables run torch single-threaded (see ``n_threads``).
 SMALL_PROBLEM = 200
@@ -72,8 +72,9 @@ class DagLearner(BaseEstimator):
 
     Parameters
     ----------
-    model : {"linear"}
-        The structural equation model.
+    model : {"linear", "mlp", "gnn"}
+        The structural equation model: linear SEM, one MLP per variable
+        (:mod:`dagforge.models.mlp`), or DAG-GNN (:mod:`dagforge.models.gnn`).
     loss : {"auto", "ls", "nll"}
         ``"ls"``: least squares, assumes equal noise variances (NOTEARS, DAGMA);
         ``"nll"``: Gaussian likelihood with one noise variance per variable.
@@ -90,16 +91,24 @@ class DagLearner(BaseEstimator):
         L1 weight on the edge weights.
     threshold : float
         Edges with ``|W_[i, j]| < threshold`` are dropped before cycles are broken.
-    refine : {"hill_climb", "none"}
-        ``"hill_climb"``: local search on the extended BIC from several starts built
-        from ``W_`` (:func:`dagforge.refine.refine`), with the noise model of ``loss``
-        (equal variances for ``"ls"``, one per variable for ``"nll"``).
+    refine : {"auto", "hill_climb", "none"}
+        ``"auto"``: ``"hill_climb"`` for the linear model, ``"none"`` for the others
+        (the refinement's score is linear-Gaussian). ``"hill_climb"``: local search
+        on the extended BIC from several starts built from the solver's iterates
+        (:func:`dagforge.refine.refine`), with the noise model of ``loss``.
     penalty, gamma : float
         Score cost of an edge in the refinement: ``penalty * log(n) / 2 + gamma * log(d)``.
     standardize : bool
         Standardise every column before fitting.
     solver_options : dict, optional
         Further settings of the solver's config dataclass (e.g. ``{"mu_init": 0.5}``).
+    model_options : dict, optional
+        Keyword arguments of a nonlinear model (e.g. ``{"hidden": (10,)}``).
+    inner : {"lbfgs", "adam"}, optional
+        Inner optimiser of a nonlinear model: full-batch OWL-QN, or the mini-batch
+        Adam trainer (:mod:`dagforge.train`); default per model.
+    train_options : dict, optional
+        :class:`~dagforge.train.TrainConfig` fields for ``inner="adam"``.
     random_state : int, optional
         Seed of the fit's own ``torch.Generator`` (parameter initialisation).
     device : {"auto", "cpu", "cuda"}
@@ -111,17 +120,20 @@ class DagLearner(BaseEstimator):
 
     def __init__(
         self,
-        model: Literal["linear"] = "linear",
+        model: Literal["linear", "mlp", "gnn"] = "linear",
         loss: Literal["auto", "ls", "nll"] = "auto",
         constraint: str = "logdet",
         solver: Literal["path_following", "augmented_lagrangian"] = "path_following",
         lambda1: float = 0.02,
         threshold: float = 0.3,
-        refine: Refine = "hill_climb",
+        refine: Refine = "auto",
         penalty: float = 1.0,
         gamma: float = 1.0,
         standardize: bool = False,
         solver_options: dict[str, Any] | None = None,
+        model_options: dict[str, Any] | None = None,
+        inner: Literal["lbfgs", "adam"] | None = None,
+        train_options: dict[str, Any] | None = None,
         random_state: int | None = None,
         device: Device = "auto",
         n_threads: int | Literal["auto"] | None = "auto",
@@ -137,15 +149,18 @@ class DagLearner(BaseEstimator):
         self.gamma = gamma
         self.standardize = standardize
         self.solver_options = solver_options
+        self.model_options = model_options
+        self.inner = inner
+        self.train_options = train_options
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
-        if self.model != "linear":
-            raise ConfigError(f"unknown model {self.model!r}; choose linear")
-        if self.loss != "auto":
+        if self.model not in ("linear", "mlp", "gnn"):
+            raise ConfigError(f"unknown model {self.model!r}; choose linear, mlp or gnn")
+        if self.model == "linear" and self.loss != "auto":
             get_loss(self.loss)
         if self.solver not in SOLVERS:
             raise ConfigError(f"unknown solver {self.solver!r}; choose one of {sorted(SOLVERS)}")
@@ -153,8 +168,8 @@ class DagLearner(BaseEstimator):
             raise ConfigError(f"lambda1 must be >= 0, got {self.lambda1}")
         if not self.threshold >= 0:
             raise ConfigError(f"threshold must be >= 0, got {self.threshold}")
-        if self.refine not in ("none", "hill_climb"):
-            raise ConfigError(f"unknown refine {self.refine!r}; choose hill_climb or none")
+        if self.refine not in ("auto", "none", "hill_climb"):
+            raise ConfigError(f"unknown refine {self.refine!r}; choose auto, hill_climb or none")
 
     def _n_threads(self, d: int) -> int | None:
         if self.n_threads == "auto":
@@ -176,8 +191,14 @@ class DagLearner(BaseEstimator):
         d = Xc.shape[1]
         device = resolve_device(self.device)
         start = time.perf_counter()
+        self.refine_scores_: dict[str, float] = {}
+        self.noise_scores_: dict[str, float] = {}
+        self.train_history_: list[dict[str, Any]] = []
         with _threads(self._n_threads(d)):
-            result, weights = self._fit_linear(Xc, device)
+            if self.model == "linear":
+                result, weights = self._fit_linear(Xc, device)
+            else:
+                result, weights = self._fit_nonlinear(Xc, device)
         self.W_ = result.W
         self.weights_ = weights
         self.adjacency_ = (weights != 0).astype(int)
@@ -203,12 +224,10 @@ class DagLearner(BaseEstimator):
         n = X.shape[0]
         S_t = covariance(X, device=device)  # [d, d]
         S = S_t.detach().cpu().numpy()
-        self.refine_scores_: dict[str, float] = {}
-        self.noise_scores_: dict[str, float] = {}
         first = {"auto": "ls", "ls": "ls", "nll": "nll"}[self.loss]
         self.noise_model_ = "equal" if first == "ls" else "unequal"
         result = self._solve_linear(S_t, first)
-        if self.refine != "hill_climb":
+        if self.refine == "none":
             return result, threshold_to_dag(result.W, self.threshold)
         kw = dict(penalty=self.penalty, gamma=self.gamma)
         fits = {self.noise_model_: (result, *refine(S, n, result.path, self.threshold,
@@ -226,6 +245,29 @@ class DagLearner(BaseEstimator):
             S, n, {nm: w for nm, (_, w, _) in fits.items()}, **kw)
         result, weights, self.refine_scores_ = fits[self.noise_model_]
         return result, weights
+
+    def _fit_nonlinear(
+        self, X: np.ndarray, device: torch.device
+    ) -> tuple[SolverResult, np.ndarray]:
+        """Fit the MLP or GNN model; threshold (and refine if asked) its adjacency."""
+        from dagforge.nonlinear import fit_nonlinear
+
+        self.noise_model_ = None
+        options = {"constraint": self.constraint, "lambda1": self.lambda1,
+                   **(self.solver_options or {})}
+        fit = fit_nonlinear(
+            X, model=self.model, model_options=self.model_options, solver=self.solver,
+            solver_options=options, inner=self.inner, train_config=self.train_options,
+            random_state=self.random_state, device=device,
+        )
+        self.train_history_ = list(fit.train_history)
+        weights = threshold_to_dag(fit.result.W, self.threshold)
+        if self.refine == "hill_climb":
+            S = covariance(X).numpy()
+            weights, self.refine_scores_ = refine(
+                S, X.shape[0], fit.result.path, self.threshold, noise="unequal",
+                penalty=self.penalty, gamma=self.gamma)
+        return fit.result, weights
 
     def _solve_linear(self, S: torch.Tensor, loss_name: str) -> SolverResult:
         """Run the solver on the linear SEM with covariance ``S`` and loss ``loss_name``."""
