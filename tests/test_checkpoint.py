@@ -24,14 +24,6 @@ from dagforge.nonlinear import fit_nonlinear
 from dagforge.simulate import simulate
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def write_example(path) -> None:
     save_checkpoint(
         path,

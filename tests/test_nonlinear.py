@@ -12,14 +12,6 @@ from dagforge.nonlinear import build_model, default_inner, fit_nonlinear
 from dagforge.simulate import linear_sem
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def X() -> np.ndarray:
     B = np.array([[0, 1.0, 0], [0, 0, -1.5], [0, 0, 0]])

@@ -28,13 +28,6 @@ from dagforge.train import HISTORY_FIELDS, TrainConfig, Trainer, write_history_c
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def zero_penalty(W: Tensor) -> Tensor:
     return (W * 0.0).sum()

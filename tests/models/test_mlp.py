@@ -26,13 +26,6 @@ from dagforge.simulate import additive_sem
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def test_shapes_and_empty_start() -> None:
     model = MLPSEM(5, (7, 3), random_state=0)
