@@ -10,17 +10,13 @@ from sklearn.base import clone
 from dagforge.errors import ConfigError, DataError
 from dagforge.estimator import DagLearner, resolve_device
 from dagforge.graph import is_dag
+from helpers import FIVE_NODE, sample_five_node
 
-TRUE = np.zeros((5, 5))
-TRUE[0, 1], TRUE[1, 2], TRUE[0, 3], TRUE[3, 4], TRUE[1, 4] = 1.5, -1.2, 1.0, 0.8, -1.0
+TRUE = FIVE_NODE
 
 
 def simulate(n: int = 400, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    X = np.zeros((n, 5))
-    for j in [0, 1, 3, 2, 4]:
-        X[:, j] = X @ TRUE[:, j] + rng.normal(size=n)
-    return X
+    return sample_five_node(n, seed)
 
 
 @pytest.mark.parametrize("refine", ["hill_climb", "none"])

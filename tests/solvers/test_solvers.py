@@ -22,22 +22,18 @@ from dagforge.solvers import (
 )
 from dagforge.solvers.inner import QuasiNewton
 from dagforge.solvers.owlqn import OWLQNConfig
+from helpers import FIVE_NODE, sample_five_node
 
 # the default solves stages loosely (refinement follows in DagLearner); solved
 # tightly, the last stage must give the graph by thresholding alone
 TIGHT = QuasiNewton(OWLQNConfig(tol_change=1e-10, max_iter=2000))
 
 # 0 -> 1 -> 2, 0 -> 3, 3 -> 4, 1 -> 4
-TRUE = np.zeros((5, 5))
-TRUE[0, 1], TRUE[1, 2], TRUE[0, 3], TRUE[3, 4], TRUE[1, 4] = 1.5, -1.2, 1.0, 0.8, -1.0
+TRUE = FIVE_NODE
 
 
 def simulate(n: int = 500, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    X = np.zeros((n, 5))
-    for j in [0, 1, 3, 2, 4]:
-        X[:, j] = X @ TRUE[:, j] + rng.normal(size=n)
-    return X
+    return sample_five_node(n, seed)
 
 
 def problem(X: np.ndarray) -> Problem:
