@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: setup test lint train-full full-pipeline bench-linear bench-nonlinear clean
+.PHONY: setup test lint bench-setup bench-linear clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,15 @@ lint: setup
 
 test: setup lint
 	$(BIN)/python -m pytest -n 2 tests
+
+# Peers for the benchmarks (dagma, causal-learn, gcastle): the optional "bench" extra.
+bench-setup: setup
+	$(BIN)/python -m pip install -q -e ".[bench]"
+
+# The whole linear grid (hours on 2 cores; resumable: finished cells are skipped).
+bench-linear: bench-setup
+	$(BIN)/python benchmarks/linear.py run
+	$(BIN)/python benchmarks/linear.py big
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
