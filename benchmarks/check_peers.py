@@ -110,13 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         help="torch.set_num_threads(N) first (default: torch's own default)",
     )
     args = ap.parse_args(argv)
+    # DAGMA and GraN-DAG draw tqdm bars with no switch; tqdm reads this when first
+    # imported (by torch or lazily by the adapters), so it must come first.
+    os.environ.setdefault("TQDM_DISABLE", "1")
     if args.torch_threads is not None:
         import torch
 
         torch.set_num_threads(args.torch_threads)
-    # DAGMA and GraN-DAG draw tqdm bars with no switch; tqdm reads this when first
-    # imported, which happens lazily inside the adapters, i.e. after this line.
-    os.environ.setdefault("TQDM_DISABLE", "1")
 
     names = args.peers or list(peers.PEERS)
     unknown = sorted(set(names) - set(peers.PEERS))
