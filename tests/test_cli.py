@@ -201,3 +201,26 @@ def test_fit_bad_config_exit_2(tmp_path, capsys, config: str, message: str) -> N
     code, _, err = run(capsys, "fit", str(data), "--config", str(cfg), "--out", str(out))
     assert code == 2 and message in err and err.count("\n") == 1
     assert not (out / "run.json").exists()
+
+
+def test_fit_mlp_checkpoint_and_resume(tmp_path, capsys) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    y = np.tanh(2 * x) + 0.3 * rng.normal(size=200)
+    z = np.sin(2 * y) + 0.3 * rng.normal(size=200)
+    data = tmp_path / "d.csv"
+    data.write_text("x,y,z\n" + "\n".join(f"{a},{b},{c}" for a, b, c in zip(x, y, z, strict=True)))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model_options:\n  hidden: [4]\n")
+    out = tmp_path / "out"
+    args = ["fit", str(data), "--model", "mlp", "--config", str(cfg), "--seed", "0",
+            "--out", str(out)]
+    code, _, err = run(capsys, *args)
+    assert code == 0, err
+    assert (out / "checkpoint.pt").exists() and (out / "history.csv").exists()
+    first = (out / "edges.csv").read_text()
+    code, _, err = run(capsys, *args, "--resume")
+    assert code == 0, err
+    assert (out / "edges.csv").read_text() == first
+    code, _, err = run(capsys, "fit", str(data), "--resume", "--out", str(tmp_path / "lin"))
+    assert code == 2 and "--resume" in err

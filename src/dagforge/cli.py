@@ -135,21 +135,11 @@ _DATASET_NOTES = {
 }
 
 
-def _versions() -> dict[str, str]:
-    import platform
-
-    import torch
-
-    return {"dagforge": __version__, "python": platform.python_version(),
-            "numpy": np.__version__, "torch": torch.__version__}
-
-
 def cmd_fit(args: argparse.Namespace) -> int:
-    from dagforge._io import write_json
     from dagforge.config import FitConfig, load_config
     from dagforge.datasets import load_table
     from dagforge.estimator import DagLearner
-    from dagforge.graph import is_dag, write_adjacency, write_edge_list
+    from dagforge.rundir import write_fit
 
     config = load_config(args.config) if args.config else FitConfig()
     overrides = {"model": args.model, "seed": args.seed,
@@ -159,29 +149,17 @@ def cmd_fit(args: argparse.Namespace) -> int:
     table = load_table(args.data, columns=columns)
     out = _out_dir(args.out)
     learner = DagLearner(**config.learner_params())
-    learner.fit(table.X, names=table.names)
-    names = table.names
-    write_adjacency(out / "weights.csv", learner.W_, names)
-    write_edge_list(out / "edges.csv", learner.weights_, names)
-    write_adjacency(out / "adjacency.csv", learner.adjacency_, names)
-    from dagforge.train import write_history_csv
-
-    write_history_csv(out / "history.csv", learner.train_history_ or learner.history_)
-    write_json(out / "run.json", {
+    nonlinear = config.model != "linear"
+    if args.resume and not nonlinear:
+        raise DataError("--resume applies to the mlp and gnn models (a linear fit takes seconds)")
+    learner.fit(table.X, names=table.names, checkpoint_dir=out if nonlinear else None,
+                checkpoint_every=args.checkpoint_every, resume=args.resume)
+    write_fit(out, learner, table.names, {
         "command": "fit",
         "data": str(args.data),
         "n": int(table.X.shape[0]),
         "d": int(table.X.shape[1]),
         "config": config.model_dump(),
-        "versions": _versions(),
-        "seconds": round(learner.fit_seconds_, 3),
-        "stop_reason": learner.stop_reason_,
-        "h": learner.h_,
-        "threshold": learner.threshold_,
-        "n_edges": int(learner.adjacency_.sum()),
-        "is_dag": is_dag(learner.adjacency_),
-        "refine_scores": learner.refine_scores_,
-        "history": learner.history_,
     })
     log.info("%d edges written to %s (%.1fs)", int(learner.adjacency_.sum()), out,
              learner.fit_seconds_)
@@ -250,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--standardize", action="store_true", help="standardise every column")
     f.add_argument("--columns", help="comma-separated variables to use (default: all)")
     f.add_argument("--out", required=True, help="output directory")
+    f.add_argument("--checkpoint-every", type=int, default=0, metavar="K",
+                   help="mlp/gnn with the Adam trainer: also checkpoint every K epochs")
+    f.add_argument("--resume", action="store_true",
+                   help="mlp/gnn: continue the interrupted fit whose checkpoint is in --out")
     f.set_defaults(func=cmd_fit)
 
     ds = sub.add_parser("datasets", help="shipped data sets")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
@@ -177,10 +178,23 @@ class DagLearner(BaseEstimator):
         return self.n_threads
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: None = None, names: Sequence[str] | None = None) -> DagLearner:
+    def fit(
+        self,
+        X: Any,
+        y: None = None,
+        names: Sequence[str] | None = None,
+        *,
+        checkpoint_dir: str | os.PathLike[str] | None = None,
+        checkpoint_every: int = 0,
+        resume: bool = False,
+    ) -> DagLearner:
         """Learn the DAG of ``X`` (array or DataFrame of shape (n, d)); returns ``self``.
 
         ``names`` overrides the variable names (default: DataFrame columns or x0..).
+        For the nonlinear models, ``checkpoint_dir`` receives a checkpoint after every
+        inner solve (and every ``checkpoint_every`` epochs of the mini-batch trainer),
+        and ``resume=True`` continues from it: same settings and data give the same
+        graph as an uninterrupted fit (CPU, same ``random_state``).
         """
         self._check_params()
         if isinstance(X, torch.Tensor):
@@ -198,7 +212,9 @@ class DagLearner(BaseEstimator):
             if self.model == "linear":
                 result, weights = self._fit_linear(Xc, device)
             else:
-                result, weights = self._fit_nonlinear(Xc, device)
+                result, weights = self._fit_nonlinear(
+                    Xc, device, checkpoint_dir=checkpoint_dir,
+                    checkpoint_every=checkpoint_every, resume=resume)
         self.W_ = result.W
         self.weights_ = weights
         self.adjacency_ = (weights != 0).astype(int)
@@ -247,7 +263,7 @@ class DagLearner(BaseEstimator):
         return result, weights
 
     def _fit_nonlinear(
-        self, X: np.ndarray, device: torch.device
+        self, X: np.ndarray, device: torch.device, **checkpointing: Any
     ) -> tuple[SolverResult, np.ndarray]:
         """Fit the MLP or GNN model; threshold (and refine if asked) its adjacency."""
         from dagforge.nonlinear import fit_nonlinear
@@ -258,7 +274,7 @@ class DagLearner(BaseEstimator):
         fit = fit_nonlinear(
             X, model=self.model, model_options=self.model_options, solver=self.solver,
             solver_options=options, inner=self.inner, train_config=self.train_options,
-            random_state=self.random_state, device=device,
+            random_state=self.random_state, device=device, **checkpointing,
         )
         self.train_history_ = list(fit.train_history)
         weights = threshold_to_dag(fit.result.W, self.threshold)
