@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: setup test lint bench-setup bench-linear clean
+.PHONY: setup test lint train-full bench-setup bench-linear clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,10 @@ lint: setup
 
 test: setup lint
 	$(BIN)/python -m pytest -n 2 tests
+
+# The GNN learner on configs/train-full.yaml; run directory runs/train-full/.
+train-full: setup
+	$(BIN)/python scripts/train_full_model.py --config configs/train-full.yaml
 
 # Peers for the benchmarks (dagma, causal-learn, gcastle): the optional "bench" extra.
 bench-setup: setup

@@ -49,23 +49,11 @@ def _out_dir(path: str) -> Path:
     return p
 
 
-def _write_dataset(out: Path, X: np.ndarray, names: Sequence[str], W_true: np.ndarray) -> None:
-    """Write ``data.csv`` and ``true_edges.csv`` (each atomically)."""
-    import pandas as pd
-
-    from dagforge._io import atomic_open
-    from dagforge.graph import write_edge_list
-
-    frame = pd.DataFrame(np.asarray(X), columns=list(names))
-    with atomic_open(out / "data.csv", "w", encoding="utf-8", newline="") as fh:
-        frame.to_csv(fh, index=False, float_format="%.10g")
-    write_edge_list(out / "true_edges.csv", W_true, names)
-
-
 # --------------------------------------------------------------------------- commands
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from dagforge.rundir import write_dataset
     from dagforge.simulate import simulate
 
     out = _out_dir(args.out)
@@ -80,7 +68,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         standardize=args.standardize,
         rng=np.random.default_rng(args.seed),
     )
-    _write_dataset(out, data.X, data.names, data.W)
+    write_dataset(out, data.X, data.names, data.W)
     log.info("wrote %s/data.csv (%d x %d) and true_edges.csv (%d edges)",
              out, data.X.shape[0], data.X.shape[1], int(np.count_nonzero(data.B)))
     return 0
@@ -176,10 +164,11 @@ def cmd_datasets_list(args: argparse.Namespace) -> int:
 
 def cmd_datasets_export(args: argparse.Namespace) -> int:
     from dagforge.datasets import load_dataset
+    from dagforge.rundir import write_dataset
 
     frame, W = load_dataset(args.name, n=args.n, rng=np.random.default_rng(args.seed))
     out = _out_dir(args.dir)
-    _write_dataset(out, frame.to_numpy(), list(frame.columns), W)
+    write_dataset(out, frame.to_numpy(), list(frame.columns), W)
     return 0
 
 

@@ -17,11 +17,21 @@ import numpy as np
 import torch
 
 from dagforge import __version__
-from dagforge._io import write_json
+from dagforge._io import atomic_open, write_json
 from dagforge.graph import is_dag, write_adjacency, write_edge_list
 from dagforge.train import write_history_csv
 
-__all__ = ["versions", "write_fit"]
+__all__ = ["versions", "write_dataset", "write_fit"]
+
+
+def write_dataset(out: Path, X: np.ndarray, names: Sequence[str], W_true: np.ndarray) -> None:
+    """Write ``data.csv`` (header = names) and ``true_edges.csv`` (each atomically)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(np.asarray(X), columns=list(names))
+    with atomic_open(out / "data.csv", "w", encoding="utf-8", newline="") as fh:
+        frame.to_csv(fh, index=False, float_format="%.10g")
+    write_edge_list(out / "true_edges.csv", W_true, names)
 
 
 def versions() -> dict[str, str]:
