@@ -57,7 +57,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from dagforge._io import atomic_open, to_json, write_text
 from dagforge.errors import DagforgeError, DataError, GraphError
-from dagforge.graph import is_dag, read_adjacency, read_edge_list
+from dagforge.graph import is_dag, read_adjacency, read_edge_list, topological_order
 from dagforge.metrics import auprc, auroc, edge_counts, evaluate, varsortability
 
 __all__ = [
@@ -535,14 +535,20 @@ def edge_status(adjacency: np.ndarray, true: np.ndarray | None) -> list[tuple[in
 
 
 def _layout(d: int, edges: Sequence[tuple[int, int, str]]) -> np.ndarray:
-    """Node positions (d x 2) from networkx's spring layout of all drawn edges (seeded)."""
-    import networkx as nx
-
-    G = nx.Graph()
-    G.add_nodes_from(range(d))
-    G.add_edges_from((i, j) for i, j, _ in edges)
-    pos = nx.spring_layout(G, seed=0, k=1.8 / math.sqrt(max(d, 1)), iterations=200)
-    return np.array([pos[k] for k in range(d)], dtype=float).reshape(d, 2)
+    """Node positions (d x 2) on a circle, clockwise in a topological order of the
+    drawn edges that are not missing ones (ties by index), so that edges of the
+    estimate run forward around the circle; readable for any d up to the limit
+    and for disconnected graphs (a spring layout piles the nodes of a small
+    component into a dot)."""
+    A = np.zeros((d, d), dtype=bool)
+    for i, j, status in edges:
+        if status != "missing":
+            A[i, j] = True
+    order = topological_order(A) if is_dag(A) else list(range(d))
+    angle = np.pi / 2 - 2 * np.pi * np.arange(d) / max(d, 1)
+    xy = np.empty((d, 2))
+    xy[np.asarray(order, dtype=int)] = np.column_stack([np.cos(angle), np.sin(angle)])
+    return xy
 
 
 def plot_graph(inp: ReportInputs) -> Figure:

@@ -24,14 +24,17 @@ from dagforge.train import write_history_csv
 __all__ = ["versions", "write_dataset", "write_fit"]
 
 
-def write_dataset(out: Path, X: np.ndarray, names: Sequence[str], W_true: np.ndarray) -> None:
-    """Write ``data.csv`` (header = names) and ``true_edges.csv`` (each atomically)."""
+def write_dataset(out: Path, X: np.ndarray, names: Sequence[str],
+                  W_true: np.ndarray | None) -> None:
+    """Write ``data.csv`` (header = names) and, when the truth is known,
+    ``true_edges.csv`` (each atomically)."""
     import pandas as pd
 
     frame = pd.DataFrame(np.asarray(X), columns=list(names))
     with atomic_open(out / "data.csv", "w", encoding="utf-8", newline="") as fh:
         frame.to_csv(fh, index=False, float_format="%.10g")
-    write_edge_list(out / "true_edges.csv", W_true, names)
+    if W_true is not None:
+        write_edge_list(out / "true_edges.csv", W_true, names)
 
 
 def versions() -> dict[str, str]:

@@ -1,0 +1,373 @@
+"""``dagforge run CONFIG``: data sets x models -> fits, evaluation, reports, a summary.
+
+A pipeline config (YAML or TOML, every key checked) names data sets (simulated,
+shipped or the user's files), models (each a :class:`~dagforge.config.FitConfig`
+plus optional bootstrap), and where to write. A run writes
+``<out>/<timestamp>-<name>/``::
+
+    manifest.json            steps and their state (written after every step)
+    summary.html             all data sets x models, linking to each report
+    <dataset>/data.csv       the data used (and true_edges.csv when known)
+    <dataset>/<model>/       the fit (rundir.write_fit), edge_probability.csv when
+                             bootstrapped, metrics.json, report/report.html
+
+Every file is written atomically, and a step is marked done in the manifest only
+after all its files are there; ``--resume`` (``run_pipeline(..., resume=True)``)
+skips the steps marked done and redoes the rest.
+
+The truth, when a data set has one, is used only after the fit: for the metrics,
+beside the baselines (empty graph, random graph of the same density,
+sortnregress, r2_sortnregress) and the data's varsortability / R2-sortability.
+A model that does not beat the empty graph's SHD is flagged (``beats_empty:
+false`` in ``metrics.json`` and a warning in the report).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import re
+import time
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dagforge._io import write_json
+from dagforge.config import FitConfig
+from dagforge.errors import ConfigError, DagforgeError
+from dagforge.graph import read_edge_list, write_adjacency
+from dagforge.metrics import evaluate, r2_sortability, varsortability
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DatasetSpec", "ModelSpec", "PipelineConfig", "load_pipeline", "run_pipeline"]
+
+VARSORT_WARN = 0.9
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class SimulateSpec(BaseModel):
+    """Arguments of :func:`dagforge.simulate.simulate` (its defaults otherwise)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    graph: Literal["er", "sf"] = "er"
+    k: float = Field(2.0, gt=0)
+    d: int = Field(10, ge=2)
+    n: int = Field(1000, ge=3)
+    sem: Literal["linear", "mlp", "additive", "index"] = "linear"
+    noise: Literal["gauss", "exp", "gumbel", "uniform"] = "gauss"
+    noise_scales: Literal["equal", "unequal"] = "equal"
+    seed: int = 0
+
+
+class DatasetSpec(BaseModel):
+    """One data set: exactly one of ``simulate``, ``shipped`` or ``file``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    simulate: SimulateSpec | None = None
+    #: a name of :func:`dagforge.datasets.list_datasets` (``n`` rows for a Gaussian BN)
+    shipped: str | None = None
+    n: int | None = Field(None, ge=3)
+    #: a CSV / TSV / Parquet file (relative to the config's folder)
+    file: str | None = None
+    columns: list[str] | None = None
+    #: the true graph of ``file`` (edge list or adjacency CSV), if known
+    truth: str | None = None
+    missing: Literal["error", "drop"] = "error"
+    standardize: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetSpec:
+        if not _NAME.match(self.name):
+            raise ValueError(f"data set name {self.name!r}: use letters, digits, _ . -")
+        sources = [k for k in ("simulate", "shipped", "file") if getattr(self, k) is not None]
+        if len(sources) != 1:
+            raise ValueError(f"data set {self.name!r} needs exactly one of simulate, shipped, "
+                             f"file (got {sources or 'none'})")
+        if self.truth is not None and self.file is None:
+            raise ValueError(f"data set {self.name!r}: truth is only for a file")
+        return self
+
+
+class ModelSpec(BaseModel):
+    """One learner: a name, its settings, and optional bootstrap stability."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    learner: FitConfig = Field(default_factory=FitConfig)
+    #: bootstrap refits for edge probabilities (0: none)
+    bootstrap: int = Field(0, ge=0)
+    bootstrap_jobs: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _name_ok(self) -> ModelSpec:
+        if not _NAME.match(self.name):
+            raise ValueError(f"model name {self.name!r}: use letters, digits, _ . -")
+        return self
+
+
+class PipelineConfig(BaseModel):
+    """A whole pipeline run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = "pipeline"
+    out: str = "runs"
+    seed: int = 0
+    datasets: list[DatasetSpec]
+    models: list[ModelSpec]
+    report: bool = True
+
+    @model_validator(mode="after")
+    def _unique(self) -> PipelineConfig:
+        for what, items in (("data set", self.datasets), ("model", self.models)):
+            names = [i.name for i in items]
+            if not names:
+                raise ValueError(f"at least one {what} is needed")
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"duplicate {what} name(s): {dup}")
+        return self
+
+
+def _format(err: ValidationError, source: str) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        return f"{source}: unknown key {where!r}"
+    return f"{source}: {where}: {first['msg']}".replace("Value error, ", "")
+
+
+def load_pipeline(path: str | os.PathLike[str]) -> tuple[PipelineConfig, Path]:
+    """Read and validate a pipeline config; returns it and its folder (for relative paths)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"pipeline config not found: {p}")
+    try:
+        text = p.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else yaml.safe_load(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot parse: {' '.join(str(e).split())}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: must be a mapping of keys to values")
+    try:
+        return PipelineConfig.model_validate(data), p.resolve().parent
+    except ValidationError as e:
+        raise ConfigError(_format(e, str(p))) from None
+
+
+# --------------------------------------------------------------------------- steps
+
+
+class _Manifest:
+    """``manifest.json``: the state of every step, rewritten atomically after each."""
+
+    def __init__(self, run_dir: Path, config: PipelineConfig, resume: bool) -> None:
+        self.path = run_dir / "manifest.json"
+        self.data: dict[str, Any] = {"name": config.name, "config": config.model_dump(),
+                                     "steps": {}}
+        if resume and self.path.is_file():
+            import json
+
+            try:
+                old = json.loads(self.path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                raise ConfigError(f"{self.path} is corrupt; cannot resume") from None
+            if old.get("config") != self.data["config"]:
+                raise ConfigError(f"{self.path}: the run was made with another config; "
+                                  "start a new run instead of --resume")
+            self.data["steps"] = old.get("steps", {})
+
+    def done(self, step: str) -> bool:
+        return self.data["steps"].get(step, {}).get("status") == "done"
+
+    def mark(self, step: str, status: str, **info: Any) -> None:
+        self.data["steps"][step] = {"status": status, **info}
+        write_json(self.path, self.data)
+
+
+def _load_data(spec: DatasetSpec, base: Path, seed: int
+               ) -> tuple[np.ndarray, list[str], np.ndarray | None, dict[str, Any]]:
+    """(X, names, truth or None, info) of one data set."""
+    info: dict[str, Any] = {}
+    if spec.simulate is not None:
+        from dagforge.simulate import simulate
+
+        s = spec.simulate
+        sim = simulate(graph=s.graph, k=s.k, d=s.d, n=s.n, sem=s.sem, noise=s.noise,
+                       noise_scales=s.noise_scales, rng=np.random.default_rng(s.seed))
+        X, names, truth = sim.X, list(sim.names), sim.W
+        info["source"] = f"simulated {s.model_dump()}"
+    elif spec.shipped is not None:
+        from dagforge.datasets import load_dataset
+
+        frame, truth = load_dataset(spec.shipped, n=spec.n, rng=seed)
+        X, names = frame.to_numpy(dtype=float), [str(c) for c in frame.columns]
+        info["source"] = f"shipped {spec.shipped}"
+    else:
+        from dagforge.datasets import check_matrix, load_table
+
+        path = Path(spec.file)  # type: ignore[arg-type]
+        path = path if path.is_absolute() else base / path
+        table = load_table(path, columns=spec.columns, missing=spec.missing)
+        X, names = check_matrix(table.X, table.names)
+        info.update(source=f"file {path}", rows_dropped=table.n_dropped)
+        truth = None
+        if spec.truth is not None:
+            tp = Path(spec.truth)
+            truth = read_edge_list(tp if tp.is_absolute() else base / tp, names)[0]
+    if spec.standardize:
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return np.asarray(X, dtype=float), names, truth, info
+
+
+def _evaluate(X: np.ndarray, truth: np.ndarray, learner: Any, seed: int,
+              probability: np.ndarray | None) -> tuple[dict[str, Any], list[str]]:
+    """Metrics beside the baselines, sortability, and the warnings they call for."""
+    from dagforge.report import compute_baselines
+
+    B = np.asarray(truth)
+    model = evaluate(true=B, pred=learner.adjacency_, scores=np.abs(learner.W_))
+    baselines = compute_baselines(X, B, n_edges=int(learner.adjacency_.sum()), seed=seed)
+    vs, r2s = float(varsortability(X, B)), float(r2_sortability(X, B))
+    empty_shd = baselines["empty"]["shd"]
+    warnings = []
+    if not model["shd"] < empty_shd:
+        warnings.append(f"SHD {model['shd']} does not beat the empty graph's {empty_shd}")
+    if vs > VARSORT_WARN:
+        warnings.append(f"varsortability {vs:.2f} > {VARSORT_WARN}: the scale of the variables "
+                        "may be doing the work; try --standardize")
+    metrics = {
+        "note": "against the known true graph, computed after the fit; the truth was not "
+                "used to fit, stop or select",
+        "model": model, "baselines": baselines, "varsortability": vs, "r2_sortability": r2s,
+        "beats_empty": bool(model["shd"] < empty_shd), "warnings": warnings,
+    }
+    if probability is not None:
+        metrics["edge_probability"] = evaluate(true=B, pred=(probability >= 0.5).astype(int),
+                                               scores=probability)
+    return metrics, warnings
+
+
+def _fit_step(spec: ModelSpec, X: np.ndarray, names: list[str], truth: np.ndarray | None,
+              out: Path, data_info: dict[str, Any], seed: int, write_report: bool) -> dict:
+    """Fit one model on one data set and write everything of the step to ``out``."""
+    from dagforge.estimator import DagLearner
+    from dagforge.rundir import write_fit
+
+    params = spec.learner.learner_params()
+    if params.get("random_state") is None:
+        params["random_state"] = seed
+    learner = DagLearner(**params)
+    learner.fit(X, names=names)
+    run = write_fit(out, learner, names, {"command": "dagforge run", "model": spec.name,
+                                          "config": spec.model_dump(), "data": data_info})
+    probability = None
+    if spec.bootstrap:
+        from dagforge.selection import bootstrap_edge_probability
+
+        boot = bootstrap_edge_probability(learner, X, names=names, n_boot=spec.bootstrap,
+                                          n_jobs=spec.bootstrap_jobs, random_state=seed)
+        probability = boot.probability
+        write_adjacency(out / "edge_probability.csv", probability, names)
+    summary: dict[str, Any] = {"n_edges": run["n_edges"], "is_dag": run["is_dag"],
+                               "fit_seconds": run["seconds"]}
+    warnings: list[str] = []
+    if truth is not None:
+        metrics, warnings = _evaluate(X, truth, learner, seed, probability)
+        write_json(out / "metrics.json", metrics)
+        summary.update(shd=metrics["model"]["shd"], beats_empty=metrics["beats_empty"])
+        for w in warnings:
+            log.warning("%s: %s", out.relative_to(out.parents[1]), w)
+    if write_report:
+        from dagforge.report import inputs_from_run_dir
+        from dagforge.report import write_report as _write
+
+        inputs = inputs_from_run_dir(out, true=truth, edge_probability=probability,
+                                     baselines=metrics["baselines"] if truth is not None
+                                     else None, warnings=warnings,
+                                     title=f"{out.parent.name} / {spec.name}")
+        inputs.dataset, inputs.model = out.parent.name, spec.name
+        if truth is not None:
+            inputs.varsortability = metrics["varsortability"]
+        _write(out / "report", inputs)
+    return summary
+
+
+def _default_run_dir(config: PipelineConfig, base: Path) -> Path:
+    parent = Path(config.out)
+    parent = parent if parent.is_absolute() else Path.cwd() / parent
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return parent / f"{stamp}-{config.name}"
+
+
+def latest_run_dir(config: PipelineConfig) -> Path | None:
+    """The newest ``<out>/<timestamp>-<name>`` directory of this config, if any."""
+    parent = Path(config.out)
+    parent = parent if parent.is_absolute() else Path.cwd() / parent
+    runs = sorted(p for p in parent.glob(f"*-{config.name}") if (p / "manifest.json").is_file())
+    return runs[-1] if runs else None
+
+
+def run_pipeline(config: PipelineConfig, base: Path | None = None, *,
+                 run_dir: Path | None = None, resume: bool = False) -> Path:
+    """Run every step of ``config`` (paths in it relative to ``base``); returns the run
+    directory. With ``resume``, steps the manifest marks done are skipped."""
+    base = base or Path.cwd()
+    if run_dir is None:
+        run_dir = (latest_run_dir(config) if resume else None) or _default_run_dir(config, base)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest = _Manifest(run_dir, config, resume)
+    n_steps = len(config.datasets) * len(config.models)
+    k = 0
+    runs = []
+    for ds in config.datasets:
+        X, names, truth, info = _load_data(ds, base, config.seed)
+        ds_dir = run_dir / ds.name
+        step = f"{ds.name}/data"
+        if not manifest.done(step):
+            from dagforge.rundir import write_dataset
+
+            ds_dir.mkdir(parents=True, exist_ok=True)
+            write_dataset(ds_dir, X, names, truth)
+            manifest.mark(step, "done", rows=int(X.shape[0]), variables=len(names), **info)
+        for spec in config.models:
+            k += 1
+            step = f"{ds.name}/{spec.name}"
+            out = ds_dir / spec.name
+            if manifest.done(step):
+                log.info("[%d/%d] %s: done before, skipped", k, n_steps, step)
+            else:
+                log.info("[%d/%d] %s: fitting %s (%d x %d)", k, n_steps, step,
+                         spec.learner.model, X.shape[0], X.shape[1])
+                manifest.mark(step, "running")
+                t0 = time.perf_counter()
+                try:
+                    summary = _fit_step(spec, X, names, truth, out, info, config.seed,
+                                        config.report)
+                except DagforgeError as e:
+                    manifest.mark(step, "failed", error=str(e))
+                    raise
+                manifest.mark(step, "done", seconds=round(time.perf_counter() - t0, 2),
+                              **summary)
+                log.info("[%d/%d] %s: %s", k, n_steps, step,
+                         ", ".join(f"{a}={b}" for a, b in summary.items()))
+            runs.append((ds.name, spec.name, out))
+    if config.report:
+        _summary(run_dir, runs)
+    return run_dir
+
+
+def _summary(run_dir: Path, runs: list[tuple[str, str, Path]]) -> Path:
+    """``summary.html`` over all steps (from each step's report)."""
+    from dagforge.report import render_summary, summary_run_from_report
+
+    items = [summary_run_from_report(out / "report", dataset=ds, model=m)
+             for ds, m, out in runs]
+    return render_summary(run_dir / "summary.html", items,
+                          title=f"dagforge run {run_dir.name}")
