@@ -127,16 +127,25 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from dagforge.config import FitConfig, load_config
     from dagforge.datasets import load_table
     from dagforge.estimator import DagLearner
+    from dagforge.knowledge import load_knowledge
     from dagforge.rundir import write_fit
 
     config = load_config(args.config) if args.config else FitConfig()
     overrides = {"model": args.model, "seed": args.seed,
-                 "standardize": True if args.standardize else None}
+                 "standardize": True if args.standardize else None,
+                 "knowledge": args.knowledge, "missing": args.missing}
     config = config.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    # read the knowledge before the data: a bad file fails fast, before any work
+    knowledge = load_knowledge(config.knowledge) if config.knowledge else None
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    table = load_table(args.data, columns=columns)
+    table = load_table(args.data, columns=columns, missing=config.missing)
+    if table.n_dropped:
+        log.warning("dropped %d of %d rows with missing values (--missing drop)",
+                    table.n_dropped, table.n + table.n_dropped)
+    if knowledge is not None:
+        knowledge.resolve(table.names)  # unknown names: an error before the fit
     out = _out_dir(args.out)
-    learner = DagLearner(**config.learner_params())
+    learner = DagLearner(**{**config.learner_params(), "knowledge": knowledge})
     nonlinear = config.model != "linear"
     if args.resume and not nonlinear:
         raise DataError("--resume applies to the mlp and gnn models (a linear fit takes seconds)")
@@ -147,10 +156,22 @@ def cmd_fit(args: argparse.Namespace) -> int:
         "data": str(args.data),
         "n": int(table.X.shape[0]),
         "d": int(table.X.shape[1]),
+        "dropped_rows": table.n_dropped,
         "config": config.model_dump(),
+        "knowledge": knowledge.to_dict() if knowledge is not None else None,
     })
     log.info("%d edges written to %s (%.1fs)", int(learner.adjacency_.sum()), out,
              learner.fit_seconds_)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from dagforge.export import read_graph, write_graph
+
+    W, names = read_graph(args.graph, format=args.from_format)
+    fmt = write_graph(args.to, W, names, format=args.format)
+    log.info("wrote %s (%s, %d nodes, %d edges)", args.to, fmt, len(names),
+             int(np.count_nonzero(W)))
     return 0
 
 
@@ -169,6 +190,28 @@ def cmd_datasets_export(args: argparse.Namespace) -> int:
     frame, W = load_dataset(args.name, n=args.n, rng=np.random.default_rng(args.seed))
     out = _out_dir(args.dir)
     write_dataset(out, frame.to_numpy(), list(frame.columns), W)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dagforge.pipeline import load_pipeline, run_pipeline
+
+    config, base = load_pipeline(args.config)
+    run_dir = None
+    if args.run_dir is not None:
+        run_dir = _out_dir(args.run_dir)
+    if args.resume and run_dir is None:
+        from dagforge.pipeline import latest_run_dir
+
+        run_dir = latest_run_dir(config)
+        if run_dir is None:
+            raise DataError(f"--resume: no earlier run of {config.name!r} under {config.out}")
+    # the pipeline's progress lines are shown even without --verbose
+    logging.getLogger("dagforge.pipeline").setLevel(logging.INFO)
+    out = run_pipeline(config, base, run_dir=run_dir, resume=args.resume)
+    print(f"run directory: {out}")
+    if config.report:
+        print(f"report: {out / 'summary.html'}")
     return 0
 
 
@@ -216,12 +259,39 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=None)
     f.add_argument("--standardize", action="store_true", help="standardise every column")
     f.add_argument("--columns", help="comma-separated variables to use (default: all)")
+    f.add_argument("--knowledge", metavar="FILE",
+                   help="prior knowledge, YAML or JSON: required / forbidden edges, tiers, "
+                        "roots, sinks")
+    f.add_argument("--missing", choices=["error", "drop"], default=None,
+                   help="rows with missing values: refuse the data (default) or drop them")
     f.add_argument("--out", required=True, help="output directory")
     f.add_argument("--checkpoint-every", type=int, default=0, metavar="K",
                    help="mlp/gnn with the Adam trainer: also checkpoint every K epochs")
     f.add_argument("--resume", action="store_true",
                    help="mlp/gnn: continue the interrupted fit whose checkpoint is in --out")
     f.set_defaults(func=cmd_fit)
+
+    x = sub.add_parser("export", help="convert a graph file to another format")
+    x.add_argument("graph", help="graph file: .csv (edge list or adjacency), .graphml, .gml, "
+                                 ".dot, .json")
+    x.add_argument("--to", required=True, metavar="FILE",
+                   help="output file; the format follows its suffix (.graphml, .gml, .dot, "
+                        ".json, .csv)")
+    x.add_argument("--format", choices=["graphml", "gml", "dot", "json", "edges", "adjacency"],
+                   help="output format (default: from the suffix of --to)")
+    x.add_argument("--from-format", choices=["graphml", "gml", "dot", "json", "edges",
+                                             "adjacency"],
+                   help="input format (default: from the suffix of GRAPH)")
+    x.set_defaults(func=cmd_export)
+
+    r = sub.add_parser("run", help="run a pipeline config: data sets x models, reports")
+    r.add_argument("config", help="pipeline config (YAML or TOML)")
+    r.add_argument("--resume", action="store_true",
+                   help="continue the latest run of this config (or --run-dir), skipping "
+                        "finished steps")
+    r.add_argument("--run-dir", default=None, help="run directory (default: "
+                   "<out>/<timestamp>-<name>)")
+    r.set_defaults(func=cmd_run)
 
     ds = sub.add_parser("datasets", help="shipped data sets")
     dsub = ds.add_subparsers(dest="datasets_command", required=True, parser_class=_Parser)

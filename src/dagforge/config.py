@@ -41,10 +41,17 @@ class FitConfig(BaseModel):
     model_options: dict[str, Any] = Field(default_factory=dict)
     inner: Literal["lbfgs", "adam"] | None = None
     train_options: dict[str, Any] = Field(default_factory=dict)
+    #: Path of a prior-knowledge file (YAML or JSON, :mod:`dagforge.knowledge`); in a
+    #: config file, relative to the file's folder.
+    knowledge: str | None = None
+    #: Rows with missing values: ``"error"`` (refuse the data) or ``"drop"`` them.
+    missing: Literal["error", "drop"] = "error"
 
     def learner_params(self) -> dict[str, Any]:
-        """Keyword arguments for :class:`~dagforge.estimator.DagLearner`."""
+        """Keyword arguments for :class:`~dagforge.estimator.DagLearner`
+        (``knowledge`` as the file path; ``missing`` is the data loader's)."""
         params = self.model_dump()
+        params.pop("missing")
         params["random_state"] = params.pop("seed")
         for key in ("solver_options", "model_options", "train_options"):
             params[key] = dict(params[key]) or None
@@ -86,4 +93,7 @@ def load_config(path: str | os.PathLike[str]) -> FitConfig:
             raise ConfigError(f"{p}: config must be .yaml, .yml or .toml")
     except (yaml.YAMLError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{p}: cannot parse: {' '.join(str(e).split())}") from None
-    return parse_config(data, str(p))
+    config = parse_config(data, str(p))
+    if config.knowledge is not None and not Path(config.knowledge).is_absolute():
+        config = config.model_copy(update={"knowledge": str(p.parent / config.knowledge)})
+    return config

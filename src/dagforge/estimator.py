@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from dagforge.datasets.tables import check_matrix
 from dagforge.errors import ConfigError
 from dagforge.graph import threshold_to_dag, to_networkx
+from dagforge.knowledge import Knowledge, as_knowledge
 from dagforge.models.linear import LinearSEM, covariance, get_loss
 from dagforge.refine import choose_noise_model, refine, total_bic
 from dagforge.solvers import SOLVERS, make_solver_config
@@ -110,6 +111,13 @@ class DagLearner(BaseEstimator):
         Adam trainer (:mod:`dagforge.train`); default per model.
     train_options : dict, optional
         :class:`~dagforge.train.TrainConfig` fields for ``inner="adam"``.
+    knowledge : Knowledge, dict or path, optional
+        Prior knowledge as hard constraints (:mod:`dagforge.knowledge`), on the
+        variable names: forbidden edges (also those ruled out by tiers, roots and
+        sinks) are masked out of the model's parameters; required edges are exempt
+        from the L1 penalty, kept by thresholding and cycle breaking and never removed
+        or reversed by the refinement. A dict or a YAML / JSON file path is read with
+        :meth:`Knowledge.from_dict` / :func:`~dagforge.knowledge.load_knowledge`.
     random_state : int, optional
         Seed of the fit's own ``torch.Generator`` (parameter initialisation).
     device : {"auto", "cpu", "cuda"}
@@ -135,6 +143,7 @@ class DagLearner(BaseEstimator):
         model_options: dict[str, Any] | None = None,
         inner: Literal["lbfgs", "adam"] | None = None,
         train_options: dict[str, Any] | None = None,
+        knowledge: Knowledge | dict[str, Any] | str | os.PathLike[str] | None = None,
         random_state: int | None = None,
         device: Device = "auto",
         n_threads: int | Literal["auto"] | None = "auto",
@@ -153,6 +162,7 @@ class DagLearner(BaseEstimator):
         self.model_options = model_options
         self.inner = inner
         self.train_options = train_options
+        self.knowledge = knowledge
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
@@ -200,6 +210,10 @@ class DagLearner(BaseEstimator):
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
         Xc, feature_names = check_matrix(X, names)
+        knowledge = as_knowledge(self.knowledge)
+        allowed = required = None
+        if knowledge is not None and not knowledge.empty:
+            allowed, required = knowledge.resolve(feature_names)
         if self.standardize:
             Xc = (Xc - Xc.mean(axis=0)) / Xc.std(axis=0)
         d = Xc.shape[1]
@@ -210,14 +224,23 @@ class DagLearner(BaseEstimator):
         self.train_history_: list[dict[str, Any]] = []
         with _threads(self._n_threads(d)):
             if self.model == "linear":
-                result, weights = self._fit_linear(Xc, device)
+                result, weights = self._fit_linear(Xc, device, allowed, required)
             else:
                 result, weights = self._fit_nonlinear(
-                    Xc, device, checkpoint_dir=checkpoint_dir,
+                    Xc, device, allowed, required, checkpoint_dir=checkpoint_dir,
                     checkpoint_every=checkpoint_every, resume=resume)
+        adjacency = weights != 0
+        if required is not None:
+            if (required & ~adjacency).any():  # a required edge of weight exactly 0
+                log.warning("%d required edge(s) have weight 0; kept in adjacency_",
+                            int((required & ~adjacency).sum()))
+            adjacency |= required
+            assert not (adjacency & ~allowed).any()  # forbidden edges are masked out
         self.W_ = result.W
         self.weights_ = weights
-        self.adjacency_ = (weights != 0).astype(int)
+        self.adjacency_ = adjacency.astype(int)
+        self.allowed_ = ~np.eye(d, dtype=bool) if allowed is None else allowed
+        self.required_ = np.zeros((d, d), dtype=bool) if required is None else required
         self.feature_names_in_ = np.asarray(feature_names, dtype=object)
         self.n_features_in_ = d
         self.threshold_ = float(self.threshold)
@@ -231,10 +254,12 @@ class DagLearner(BaseEstimator):
         return self
 
     def _fit_linear(
-        self, X: np.ndarray, device: torch.device
+        self, X: np.ndarray, device: torch.device, allowed: np.ndarray | None = None,
+        required: np.ndarray | None = None,
     ) -> tuple[SolverResult, np.ndarray]:
         """Solve, threshold, refine; for ``loss="auto"`` choose the noise model by BIC.
 
+        ``allowed`` / ``required`` (bool, d x d) are the knowledge constraints.
         Returns the solver result behind the chosen graph and the graph's weights.
         """
         n = X.shape[0]
@@ -242,10 +267,10 @@ class DagLearner(BaseEstimator):
         S = S_t.detach().cpu().numpy()
         first = {"auto": "ls", "ls": "ls", "nll": "nll"}[self.loss]
         self.noise_model_ = "equal" if first == "ls" else "unequal"
-        result = self._solve_linear(S_t, first)
+        result = self._solve_linear(S_t, first, allowed, required)
         if self.refine == "none":
-            return result, threshold_to_dag(result.W, self.threshold)
-        kw = dict(penalty=self.penalty, gamma=self.gamma)
+            return result, threshold_to_dag(result.W, self.threshold, required)
+        kw = dict(penalty=self.penalty, gamma=self.gamma, allowed=allowed, required=required)
         fits = {self.noise_model_: (result, *refine(S, n, result.path, self.threshold,
                                                      noise=self.noise_model_, **kw))}
         if self.loss == "auto":
@@ -253,17 +278,19 @@ class DagLearner(BaseEstimator):
             # variable (by BIC)? Then keep it. Otherwise solve and refine again under the
             # unequal-variance likelihood and let BIC choose between the two graphs.
             A_ev = fits["equal"][1] != 0
-            if total_bic(S, n, A_ev, "unequal", **kw) < total_bic(S, n, A_ev, "equal", **kw):
-                res_nv = self._solve_linear(S_t, "nll")
+            if (total_bic(S, n, A_ev, "unequal", self.penalty, self.gamma)
+                    < total_bic(S, n, A_ev, "equal", self.penalty, self.gamma)):
+                res_nv = self._solve_linear(S_t, "nll", allowed, required)
                 fits["unequal"] = (res_nv, *refine(S, n, res_nv.path, self.threshold,
                                                    noise="unequal", **kw))
         self.noise_model_, self.noise_scores_ = choose_noise_model(
-            S, n, {nm: w for nm, (_, w, _) in fits.items()}, **kw)
+            S, n, {nm: w for nm, (_, w, _) in fits.items()}, self.penalty, self.gamma)
         result, weights, self.refine_scores_ = fits[self.noise_model_]
         return result, weights
 
     def _fit_nonlinear(
-        self, X: np.ndarray, device: torch.device, **checkpointing: Any
+        self, X: np.ndarray, device: torch.device, allowed: np.ndarray | None = None,
+        required: np.ndarray | None = None, **checkpointing: Any,
     ) -> tuple[SolverResult, np.ndarray]:
         """Fit the MLP or GNN model; threshold (and refine if asked) its adjacency."""
         from dagforge.nonlinear import fit_nonlinear
@@ -274,27 +301,35 @@ class DagLearner(BaseEstimator):
         fit = fit_nonlinear(
             X, model=self.model, model_options=self.model_options, solver=self.solver,
             solver_options=options, inner=self.inner, train_config=self.train_options,
-            random_state=self.random_state, device=device, **checkpointing,
+            random_state=self.random_state, device=device, allowed=allowed,
+            required=required, **checkpointing,
         )
         self.train_history_ = list(fit.train_history)
-        weights = threshold_to_dag(fit.result.W, self.threshold)
+        weights = threshold_to_dag(fit.result.W, self.threshold, required)
         if self.refine == "hill_climb":
             S = covariance(X).numpy()
             weights, self.refine_scores_ = refine(
                 S, X.shape[0], fit.result.path, self.threshold, noise="unequal",
-                penalty=self.penalty, gamma=self.gamma)
+                penalty=self.penalty, gamma=self.gamma, allowed=allowed, required=required)
         return fit.result, weights
 
-    def _solve_linear(self, S: torch.Tensor, loss_name: str) -> SolverResult:
-        """Run the solver on the linear SEM with covariance ``S`` and loss ``loss_name``."""
+    def _solve_linear(self, S: torch.Tensor, loss_name: str, allowed: np.ndarray | None = None,
+                      required: np.ndarray | None = None) -> SolverResult:
+        """Run the solver on the linear SEM with covariance ``S`` and loss ``loss_name``;
+        edges outside ``allowed`` are masked out, ``required`` ones carry no L1 penalty."""
         d = S.shape[0]
-        model = LinearSEM(d).to(S.device)
+        model = LinearSEM(d, mask=allowed).to(S.device)
         loss = get_loss(loss_name)
+        l1_weights = None
+        if required is not None and required.any():
+            l1_weights = [torch.as_tensor(~required, dtype=model.weight.dtype,
+                                          device=S.device)]
         problem = Problem(
             module=model,
             fit=lambda: loss(model.adjacency(), S),
             adjacency=model.adjacency,
             l1_params=[model.weight],
+            l1_weights=l1_weights,
         )
         config = make_solver_config(
             self.solver, constraint=self.constraint, lambda1=self.lambda1,

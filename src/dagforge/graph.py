@@ -144,12 +144,15 @@ def _reaches(children: list[set[int]], src: int, dst: int) -> bool:
     return False
 
 
-def threshold_to_dag(W: np.ndarray, threshold: float = 0.0) -> np.ndarray:
+def threshold_to_dag(
+    W: np.ndarray, threshold: float = 0.0, required: np.ndarray | None = None
+) -> np.ndarray:
     """Threshold a weighted matrix, then break every remaining cycle; the result is a DAG.
 
-    1. Entries with ``|W[i, j]| < threshold`` and the diagonal are set to 0.
-    2. While the graph has a cycle, find one and remove its weakest edge
-       (smallest ``|W[i, j]|``; ties broken by the smaller ``(i, j)``).
+    1. Entries with ``|W[i, j]| < threshold`` (unless ``required``) and the diagonal
+       are set to 0.
+    2. While the graph has a cycle, find one and remove its weakest edge that is not
+       required (smallest ``|W[i, j]|``; ties broken by the smaller ``(i, j)``).
 
     Step 2 removes only edges that lie on cycles, so on a matrix that is already
     acyclic after step 1 the result is just the thresholded matrix.
@@ -160,6 +163,10 @@ def threshold_to_dag(W: np.ndarray, threshold: float = 0.0) -> np.ndarray:
         Weighted adjacency, ``W[i, j]`` is the weight of ``i -> j``.
     threshold : float
         Edges with absolute weight below it are dropped.
+    required : bool ndarray of shape (d, d), optional
+        Edges that are kept whatever their weight and never removed to break a
+        cycle (prior knowledge, see :mod:`dagforge.knowledge`); they must form a
+        DAG. A required edge of weight exactly 0 stays 0 (no edge in the result).
 
     Returns
     -------
@@ -181,8 +188,13 @@ def threshold_to_dag(W: np.ndarray, threshold: float = 0.0) -> np.ndarray:
         raise GraphError("weighted adjacency contains NaN or infinite values")
     if threshold < 0:
         raise GraphError(f"threshold must be >= 0, got {threshold}")
+    req = np.zeros(W.shape, dtype=bool) if required is None else np.asarray(required, bool)
+    if req.shape != W.shape:
+        raise GraphError(f"required has shape {req.shape}, W has {W.shape}")
+    if not is_dag(req):
+        raise GraphError("the required edges form a cycle")
     np.fill_diagonal(W, 0.0)
-    W[np.abs(W) < threshold] = 0.0
+    W[(np.abs(W) < threshold) & ~req] = 0.0
     A = W != 0
     n_comp, labels = connected_components(A, directed=True, connection="strong")
     if n_comp == A.shape[0]:
@@ -191,13 +203,14 @@ def threshold_to_dag(W: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     # from the weakest up and removing each one that still closes a cycle removes,
     # every time, the weakest edge of some remaining cycle: any weaker edge of that
     # cycle was scanned earlier, when the cycle already existed, and so was removed.
+    # Required edges are skipped: every cycle has another edge, as they are acyclic.
     ii, jj = np.nonzero(A & (labels[:, None] == labels[None, :]))
     children = [set() for _ in range(A.shape[0])]
     for i, j in zip(ii.tolist(), jj.tolist(), strict=True):
         children[i].add(j)
     for k in np.lexsort((jj, ii, np.abs(W[ii, jj]))):
         i, j = int(ii[k]), int(jj[k])
-        if _reaches(children, j, i):
+        if not req[i, j] and _reaches(children, j, i):
             children[i].discard(j)
             W[i, j] = 0.0
     return W

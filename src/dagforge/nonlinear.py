@@ -11,12 +11,27 @@
 Every model used here provides ``adjacency() -> Tensor [d, d]``,
 ``loss(X [n, d]) -> Tensor`` (the smooth data term, per sample) and
 ``l1_parameters() -> list[Tensor]`` (:class:`StructureModel`).
+
+Prior knowledge (:mod:`dagforge.knowledge`) reaches a model through two hooks:
+
+* forbidden edges: the constructor's ``mask`` argument (``d x d``, 1 where ``i -> j``
+  may exist, 0 where not), which the model must apply to its parameters so that a
+  forbidden edge neither enters the fit nor the adjacency (MLP: the first-layer
+  weights of the input; DAG-GNN: the adjacency matrix);
+* required edges: exempt from the L1 penalty by per-element weights of the
+  :class:`~dagforge.solvers.base.Problem` (:func:`edge_l1_weights`). A model with
+  L1 parameters that are not laid out like the adjacency (``[i, j]``: ``i -> j``)
+  defines ``edge_l1_weights(required: bool Tensor [d, d]) -> list[Tensor]``, one
+  multiplier tensor per L1 parameter (the MLP does); otherwise every L1 parameter
+  must have shape ``(d, d)`` in the adjacency's layout (DAG-GNN's ``adj`` or
+  ``edge_weight``).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import logging
 import os
 from collections.abc import Mapping
@@ -53,6 +68,7 @@ __all__ = [
     "build_model",
     "build_problem",
     "default_inner",
+    "edge_l1_weights",
     "fit_nonlinear",
 ]
 
@@ -126,9 +142,45 @@ def build_model(name: ModelName | str, d: int, options: Mapping[str, Any] | None
         raise ConfigError(f"bad option for model {name!r}: {exc}") from None
 
 
-def build_problem(model: nn.Module, X: Tensor) -> Problem:
-    """The :class:`Problem` of ``model`` on data ``X`` of shape (n, d) (already on device)."""
+def edge_l1_weights(model: nn.Module, required: np.ndarray | Tensor) -> list[Tensor]:
+    """Per-element L1 multipliers of ``model.l1_parameters()`` that exempt the
+    required edges (``required[i, j]``: ``i -> j`` must stay), 1 elsewhere.
+
+    Uses the model's own ``edge_l1_weights(required)`` if it has one; otherwise every
+    L1 parameter must be a ``(d, d)`` matrix laid out like the adjacency.
+
+    Raises
+    ------
+    ConfigError
+        The model has neither.
+    """
     m: Any = model
+    params = list(m.l1_parameters())
+    req = torch.as_tensor(np.asarray(required) if not isinstance(required, Tensor)
+                          else required).to(torch.bool)
+    d = req.shape[0]
+    hook = getattr(m, "edge_l1_weights", None)
+    if hook is not None:
+        weights = [w.to(device=p.device, dtype=p.dtype) for w, p in
+                   zip(hook(req.to(params[0].device)), params, strict=True)]
+        return weights
+    out = []
+    for p in params:
+        if tuple(p.shape) != (d, d):
+            raise ConfigError(
+                f"model {type(model).__name__} cannot exempt required edges from the L1 "
+                f"penalty: its L1 parameter of shape {tuple(p.shape)} is not a ({d}, {d}) "
+                "adjacency; it needs an edge_l1_weights(required) method")
+        out.append((~req).to(device=p.device, dtype=p.dtype))
+    return out
+
+
+def build_problem(model: nn.Module, X: Tensor, required: np.ndarray | None = None) -> Problem:
+    """The :class:`Problem` of ``model`` on data ``X`` of shape (n, d) (already on device);
+    ``required`` (bool, d x d) edges are exempt from the L1 penalty."""
+    m: Any = model
+    weights = (edge_l1_weights(model, required)
+               if required is not None and np.asarray(required).any() else None)
     return Problem(
         module=model,
         fit=lambda: m.loss(X),
@@ -136,7 +188,31 @@ def build_problem(model: nn.Module, X: Tensor) -> Problem:
         l1_params=list(m.l1_parameters()),
         batch_fit=m.loss,
         data=X,
+        l1_weights=weights,
     )
+
+
+def _with_mask(model: str, opts: dict[str, Any], allowed: np.ndarray | None,
+               required: np.ndarray | None) -> dict[str, Any]:
+    """Model options with the knowledge mask ``allowed`` added (and-ed with a user mask)."""
+    if allowed is None:
+        mask = opts.get("mask")
+    else:
+        cls = MODELS[model]
+        if "mask" not in inspect.signature(cls).parameters:
+            raise ConfigError(f"model {model!r} takes no knowledge mask (its constructor has "
+                              "no mask argument)")
+        mask = np.asarray(allowed, dtype=float)
+        if opts.get("mask") is not None:
+            user = opts["mask"]
+            user = user.detach().cpu().numpy() if isinstance(user, Tensor) else np.asarray(user)
+            mask = mask * user
+        opts = {**opts, "mask": mask}
+    if required is not None and mask is not None:
+        m = mask.detach().cpu().numpy() if isinstance(mask, Tensor) else np.asarray(mask)
+        if (np.asarray(required, bool) & (m == 0)).any():
+            raise ConfigError("a required edge is masked out by model_options['mask']")
+    return opts
 
 
 def default_inner(model: ModelName | str, options: Mapping[str, Any] | None = None
@@ -179,6 +255,8 @@ def fit_nonlinear(
     checkpoint_dir: str | os.PathLike[str] | None = None,
     checkpoint_every: int = 0,
     resume: bool = False,
+    allowed: np.ndarray | None = None,
+    required: np.ndarray | None = None,
 ) -> NonlinearFit:
     """Learn a weighted adjacency with a nonlinear model.
 
@@ -219,6 +297,12 @@ def fit_nonlinear(
         See ``checkpoint_dir``; 0: only after inner calls.
     resume : bool
         Continue from ``checkpoint_dir``'s checkpoint (same settings and data required).
+    allowed : bool ndarray of shape (d, d), optional
+        Prior knowledge: edges that may exist; the others are masked out of the model
+        (its ``mask`` argument, see the module docstring).
+    required : bool ndarray of shape (d, d), optional
+        Prior knowledge: edges that must exist; exempt from the L1 penalty (keeping
+        them in the output is the caller's, e.g. ``threshold_to_dag(..., required=)``).
 
     Returns
     -------
@@ -252,8 +336,12 @@ def fit_nonlinear(
     opts = dict(model_options or {})
     if model == "gnn" and opts.get("soft") and "edge_kl_weight" not in opts:
         opts["edge_kl_weight"] = 1.0 / n
+    for what, M in (("allowed", allowed), ("required", required)):
+        if M is not None and np.shape(M) != (d, d):
+            raise ConfigError(f"{what} must have shape ({d}, {d}), got {np.shape(M)}")
+    opts = _with_mask(model, opts, allowed, required)
     net = build_model(model, d, opts, random_state=random_state, dtype=dtype).to(dev)
-    problem = build_problem(net, Xt)
+    problem = build_problem(net, Xt, required)
     base_config = _solver_config(model, solver, solver_options)
 
     slots = [f.name for f in dataclasses.fields(base_config) if f.name in INNER_FIELDS]
@@ -292,6 +380,8 @@ def fit_nonlinear(
             "random_state": random_state, "dtype": str(dtype), "n": n, "d": d,
             "data_sha256": data_fingerprint(data),
         }
+        if required is not None and np.asarray(required).any():
+            run_config["required"] = np.asarray(required, bool).astype(int).tolist()
         checkpointer = Checkpointer(checkpoint_dir, model=net, recorder=recorder, trainer=trainer,
                                     config=run_config, every_epochs=checkpoint_every)
         if resume:

@@ -140,7 +140,7 @@ def hill_climb(
     n : int
         Number of rows the covariance was computed from.
     A_init : ndarray of shape (d, d)
-        Starting DAG (non-zero = edge ``i -> j``).
+        Starting DAG (non-zero = edge ``i -> j``); the ``required`` edges are added to it.
     noise : {"unequal", "equal"}
         Noise-variance model of the score.
     penalty : float
@@ -148,9 +148,11 @@ def hill_climb(
     gamma : float
         Extended-BIC weight: each edge also costs ``gamma * log(d)``.
     allowed : bool ndarray of shape (d, d), optional
-        Edges that may be added (default: all off-diagonal pairs).
+        Edges that may be added, or be the result of a reversal (default: all
+        off-diagonal pairs). An edge of ``A_init`` outside it may be deleted, never added
+        back.
     required : bool ndarray of shape (d, d), optional
-        Edges that may not be deleted or reversed.
+        Edges that are in every graph visited: never deleted or reversed.
     tabu_steps : int
         Non-improving moves allowed after the last improvement (0: plain hill climbing).
     tabu_length : int
@@ -165,12 +167,12 @@ def hill_climb(
     """
     S = np.asarray(S, dtype=float)
     d = S.shape[0]
-    A = np.asarray(A_init) != 0
+    req = np.zeros((d, d), bool) if required is None else np.asarray(required, bool)
+    A = (np.asarray(A_init) != 0) | req
     if not is_dag(A):
-        raise GraphError("hill_climb needs an acyclic starting graph")
+        raise GraphError("hill_climb needs an acyclic starting graph (required edges included)")
     allow = np.ones((d, d), bool) if allowed is None else np.asarray(allowed, bool).copy()
     np.fill_diagonal(allow, False)
-    req = np.zeros((d, d), bool) if required is None else np.asarray(required, bool)
     pen = edge_penalty(n, d, penalty, gamma)
     diagS = np.diag(S).copy()
 
@@ -339,15 +341,31 @@ def refine(
         OLS-weighted best DAG.
     scores : dict
         Final score reached from each start (``"threshold@k"``, ``"order@k"``, ``"empty"``).
+
+    Raises
+    ------
+    GraphError
+        The required edges have a cycle or are not all allowed.
+
+    Notes
+    -----
+    Prior knowledge (:mod:`dagforge.knowledge`): every start and every move stays
+    inside ``allowed`` and keeps every ``required`` edge, so the result has no edge
+    outside ``allowed`` and all the required ones.
     """
     d = S.shape[0]
     kw = dict(noise=noise, penalty=penalty, gamma=gamma, required=required,
               tabu_steps=tabu_steps)
     allow = np.ones((d, d), bool) if allowed is None else np.asarray(allowed, bool)
     req = np.zeros((d, d), bool) if required is None else np.asarray(required, bool)
+    if (req & ~allow).any():
+        i, j = np.argwhere(req & ~allow)[0]
+        raise GraphError(f"required edge {i} -> {j} is not allowed")
+    if not is_dag(req):
+        raise GraphError("the required edges form a cycle")
     starts: dict[str, np.ndarray] = {"empty": req.copy()}
     for k, W in enumerate(path):
-        starts[f"threshold@{k}"] = threshold_to_dag(W * allow, threshold) != 0
+        starts[f"threshold@{k}"] = threshold_to_dag(W * allow, threshold, req) != 0
         starts[f"order@{k}"] = hill_climb(S, n, req, allowed=allow & order_dag(W), **kw) != 0
     best, best_score, scores = None, np.inf, {}
     seen: set[bytes] = set()

@@ -475,12 +475,14 @@ class Trainer:
             module.train(was_training)
         return st.fit_weight * fit + pen + st.l1 * l1, pen
 
-    def _prox(self, l1_params: Sequence[Tensor], lr: float, l1: float) -> None:
+    def _prox(self, problem: Problem, lr: float, l1: float) -> None:
         """Soft-threshold in Adam's metric (module docstring), in place."""
         assert self._optimizer is not None
         with torch.no_grad():
-            for p in l1_params:
+            for p, w in zip(problem.l1_params, problem.l1_weight_list(), strict=True):
                 thr = (lr * l1) / self._optimizer.metric(p)
+                if w is not None:  # per-element weights (0: exempt, e.g. required edges)
+                    thr = thr * w
                 p.copy_(torch.sign(p) * torch.clamp(p.abs() - thr, min=0.0))
 
     def _epoch_pass(self, problem: Problem, train: Tensor, st: _CallState,
@@ -510,9 +512,11 @@ class Trainer:
             grads = [a if b is None else (b.to(p.dtype) if a is None else a + b.to(p.dtype))
                      for a, b, p in zip(g_fit, g_pen, params, strict=True)]
             if st.l1 and cfg.l1_mode == "subgradient":
-                l1_ids = {id(q) for q in l1_params}
-                grads = [g if id(p) not in l1_ids else
-                         (torch.zeros_like(p) if g is None else g) + st.l1 * p.detach().sign()
+                l1_of = {id(q): (1.0 if w is None else w)
+                         for q, w in zip(l1_params, problem.l1_weight_list(), strict=True)}
+                grads = [g if id(p) not in l1_of else
+                         (torch.zeros_like(p) if g is None else g)
+                         + st.l1 * l1_of[id(p)] * p.detach().sign()
                          for g, p in zip(grads, params, strict=True)]
             total = float(_norm(grads))
             if not math.isfinite(total):
@@ -526,7 +530,7 @@ class Trainer:
                 grads = [None if g is None else g * scale for g in grads]
             self._optimizer.step(grads, lr)
             if st.l1 and cfg.l1_mode == "proximal":
-                self._prox(l1_params, lr, st.l1)
+                self._prox(problem, lr, st.l1)
             stats.steps = step
             stats.objective += value
             stats.grad_fit += float(_norm(g_fit))

@@ -8,7 +8,8 @@ or DataFrame; both apply the same rules and raise
 * at least 2 columns (variables) and 3 rows (samples);
 * unique, non-empty column names;
 * every column numeric (booleans count as 0/1);
-* no missing (NaN) or infinite values;
+* no missing (NaN) or infinite values (:func:`load_table` can drop the rows with
+  missing values instead: ``missing="drop"``);
 * no constant column (it carries no information and breaks standardisation).
 
 Supported files: ``.csv``, ``.tsv``, ``.txt`` (tab-, comma- or
@@ -28,7 +29,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -63,11 +64,14 @@ class Table:
         Column names, unique, in file order (or the order of ``columns``).
     path : Path
         The file it was read from.
+    n_dropped : int
+        Rows left out because they had missing values (``missing="drop"``).
     """
 
     X: np.ndarray
     names: list[str]
     path: Path
+    n_dropped: int = 0
 
     @property
     def n(self) -> int:
@@ -345,7 +349,8 @@ def _read_parquet(path: Path) -> tuple[list[str], pd.DataFrame]:
     return header, df
 
 
-def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = None) -> Table:
+def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = None,
+               missing: Literal["error", "drop"] = "error") -> Table:
     """Read a numeric data table from a CSV, TSV, text or Parquet file, and check it.
 
     Parameters
@@ -356,6 +361,9 @@ def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
     columns : sequence of str, optional
         Keep only these columns, in this order (the other columns are not
         checked, so a file may hold e.g. an ID column that is left out).
+    missing : {"error", "drop"}
+        A missing value (an empty field, ``NA``, ``NaN``, ...) in the used columns is
+        an error, or its row is dropped (counted in :attr:`Table.n_dropped`).
 
     Returns
     -------
@@ -394,9 +402,21 @@ def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
         raise DataError(f"{p}: no data rows (only a header)")
     if columns is not None:
         df = _select(df, columns, str(p))
+    if missing not in ("error", "drop"):
+        raise DataError(f"missing must be 'error' or 'drop', got {missing!r}")
+    n_dropped = 0
+    if missing == "drop":
+        incomplete = df.isna().to_numpy().any(axis=1)
+        n_dropped = int(incomplete.sum())
+        if n_dropped == df.shape[0]:
+            raise DataError(f"{p}: every row has a missing value; nothing left after dropping")
+        if n_dropped:
+            df = df.loc[~incomplete]
+            logger.info("%s: dropped %d of %d rows with missing values", p, n_dropped,
+                        n_dropped + df.shape[0])
     X, names = check_matrix(df, source=str(p))
     logger.info("loaded %s: %d rows x %d columns", p, X.shape[0], X.shape[1])
-    return Table(X=X, names=names, path=p)
+    return Table(X=X, names=names, path=p, n_dropped=n_dropped)
 
 
 def _select(df: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFrame:

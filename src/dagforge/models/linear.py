@@ -128,3 +128,7 @@ class LinearSEM(nn.Module):
     def forward(self, X: Tensor) -> Tensor:
         """Prediction of every column from the others: ``X @ W``, shape (n, d)."""
         return X @ self.adjacency()
+
+    def l1_parameters(self) -> list[Tensor]:
+        """The parameters carrying the L1 penalty: ``[weight]`` (laid out like ``W``)."""
+        return [self.weight]

@@ -293,3 +293,9 @@ class MLPSEM(nn.Module):
     def l1_parameters(self) -> list[Tensor]:
         """The parameters carrying the L1 penalty: ``[fc1]``."""
         return [self.fc1]
+
+    def edge_l1_weights(self, required: Tensor) -> list[Tensor]:
+        """L1 multipliers for :meth:`l1_parameters`: 0 on ``fc1[j, :, i]`` for every
+        required edge ``i -> j`` (``required`` bool, shape (d, d)), else 1."""
+        free = (~required.to(device=self.fc1.device, dtype=torch.bool)).to(self.fc1.dtype)
+        return [free.T[:, None, :].expand_as(self.fc1).clone()]  # [d(j), m1, d(i)]

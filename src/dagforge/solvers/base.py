@@ -61,6 +61,10 @@ class Problem:
         optimisers; ``fit()`` is then usually ``batch_fit(data)``).
     data : Tensor, optional
         The rows ``[n, d]`` that ``batch_fit`` takes batches of.
+    l1_weights : sequence of Tensor, optional
+        Per-element multipliers of the L1 weight, one tensor of the same shape per
+        entry of ``l1_params`` (0 exempts an element, e.g. the parameters of a
+        required edge, see :mod:`dagforge.knowledge`); ``None``: all 1.
     """
 
     module: nn.Module
@@ -69,12 +73,28 @@ class Problem:
     l1_params: Sequence[Tensor] = field(default_factory=list)
     batch_fit: Callable[[Tensor], Tensor] | None = None
     data: Tensor | None = None
+    l1_weights: Sequence[Tensor] | None = None
+
+    def __post_init__(self) -> None:
+        if self.l1_weights is not None:
+            if len(self.l1_weights) != len(self.l1_params) or any(
+                    tuple(w.shape) != tuple(p.shape)
+                    for w, p in zip(self.l1_weights, self.l1_params, strict=True)):
+                raise SolverError("l1_weights must match l1_params one to one in shape")
+
+    def l1_weight_list(self) -> list[Tensor | None]:
+        """The multiplier tensor of each L1 parameter (``None``: all 1)."""
+        if self.l1_weights is None:
+            return [None] * len(self.l1_params)
+        return list(self.l1_weights)
 
     def l1_norm(self) -> Tensor:
-        """``sum |p|`` over the L1-penalised parameters."""
+        """``sum w * |p|`` over the L1-penalised parameters (``w``: :attr:`l1_weights`)."""
         if not self.l1_params:
             return torch.zeros((), dtype=torch.float64)
-        return sum(p.abs().sum() for p in self.l1_params)  # type: ignore[return-value]
+        return sum(p.abs().sum() if w is None else (w * p.abs()).sum()
+                   for p, w in zip(self.l1_params, self.l1_weight_list(), strict=True)
+                   )  # type: ignore[return-value]
 
 
 @dataclass
@@ -160,5 +180,7 @@ def term_gradient_norms(
 
     g_fit = norm_of(problem.fit())
     g_h = norm_of(h_fn(problem.adjacency()))
-    g_l1 = lambda1 * math.sqrt(sum(float((p != 0).sum()) for p in problem.l1_params))
+    g_l1 = lambda1 * math.sqrt(sum(
+        float((p != 0).sum()) if w is None else float(((p != 0) * w * w).sum())
+        for p, w in zip(problem.l1_params, problem.l1_weight_list(), strict=True)))
     return g_fit, g_l1, g_h

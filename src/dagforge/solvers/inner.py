@@ -18,7 +18,8 @@ __all__ = ["QuasiNewton"]
 
 @dataclass(frozen=True)
 class QuasiNewton:
-    """Inner optimiser: OWL-QN over all trainable parameters, exact L1 on ``l1_params``.
+    """Inner optimiser: OWL-QN over all trainable parameters, exact L1 on ``l1_params``
+    (each element weighted by ``l1_weights`` when the problem has them).
 
     A smooth objective that is NaN or infinite (outside the acyclicity function's
     domain) makes the line search step back, so iterates stay feasible.
@@ -30,12 +31,18 @@ class QuasiNewton:
         self, problem: Problem, fit_weight: float, penalty: Callable[[Tensor], Tensor], l1: float
     ) -> InnerResult:
         params = [p for p in problem.module.parameters() if p.requires_grad]
-        l1_ids = {id(p) for p in problem.l1_params}
-        weights = torch.cat([
-            torch.full((p.numel(),), l1 if id(p) in l1_ids else 0.0, dtype=p.dtype,
-                       device=p.device)
-            for p in params
-        ])  # [n_params]
+        l1_of = {id(p): w for p, w in zip(problem.l1_params, problem.l1_weight_list(),
+                                           strict=True)}
+
+        def l1_weights(p: Tensor) -> Tensor:
+            if id(p) not in l1_of:
+                return torch.zeros(p.numel(), dtype=p.dtype, device=p.device)
+            w = l1_of[id(p)]
+            if w is None:
+                return torch.full((p.numel(),), l1, dtype=p.dtype, device=p.device)
+            return (l1 * w).to(dtype=p.dtype, device=p.device).reshape(-1)
+
+        weights = torch.cat([l1_weights(p) for p in params])  # [n_params]
 
         def fun(x: Tensor) -> tuple[float, Tensor]:
             with torch.no_grad():
