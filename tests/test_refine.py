@@ -93,3 +93,40 @@ def test_refine_picks_best_scoring_start_and_returns_dag() -> None:
     assert is_dag(W)
     np.testing.assert_array_equal(W != 0, [[0, 1, 0], [0, 0, 1], [0, 0, 0]])
     assert min(scores.values()) == pytest.approx(bic_score(S, 2000, W != 0, "equal"))
+
+
+def test_equal_variance_order_is_a_causal_order() -> None:
+    from dagforge.refine import equal_variance_order
+    from dagforge.simulate import simulate
+
+    sim = simulate(graph="er", k=2, d=12, n=20000, sem="linear", noise="gauss",
+                   rng=np.random.default_rng(3))
+    Xc = sim.X - sim.X.mean(0)
+    order = equal_variance_order(Xc.T @ Xc / len(Xc))
+    rank = np.empty(12, dtype=int)
+    rank[order] = np.arange(12)
+    src, dst = np.nonzero(sim.B)
+    assert sorted(order.tolist()) == list(range(12))
+    assert np.all(rank[src] < rank[dst])  # every true edge points forward
+
+
+def test_kicks_never_worsen_the_score_and_are_reproducible() -> None:
+    from dagforge.simulate import simulate
+
+    sim = simulate(graph="er", k=4, d=15, n=1000, sem="linear", noise="gauss",
+                   rng=np.random.default_rng(1))
+    X = (sim.X - sim.X.mean(0)) / sim.X.std(0)
+    S = X.T @ X / len(X)
+    rng_path = np.random.default_rng(0)
+    path = [rng_path.normal(scale=0.3, size=(15, 15))]
+    _, s0 = refine(S, 1000, path, 0.3, noise="unequal", gamma=1.0)
+    W1, s1 = refine(S, 1000, path, 0.3, noise="unequal", gamma=1.0, kicks=10,
+                    rng=np.random.default_rng(5))
+    W2, _ = refine(S, 1000, path, 0.3, noise="unequal", gamma=1.0, kicks=10,
+                   rng=np.random.default_rng(5))
+    assert s1["kicks"] <= min(s0.values()) + 1e-9
+    assert bic_score(S, 1000, W1 != 0, "unequal", 1.0, 1.0) == pytest.approx(s1["kicks"])
+    np.testing.assert_array_equal(W1, W2)
+    assert is_dag(W1)
+    with pytest.raises(ValueError, match="rng"):
+        refine(S, 1000, path, 0.3, kicks=1)

@@ -127,6 +127,11 @@ class DagLearner(BaseEstimator):
         costs more than it saves; ``None`` leaves the settings alone.
     """
 
+    #: Rounds of iterated local search after the linear refinement's multi-start
+    #: search (:func:`dagforge.refine.refine`), drawn from ``random_state`` (0 when None,
+    #: so a fit is reproducible).
+    REFINE_KICKS = 20
+
     def __init__(
         self,
         model: Literal["linear", "mlp", "gnn"] = "linear",
@@ -270,7 +275,8 @@ class DagLearner(BaseEstimator):
         result = self._solve_linear(S_t, first, allowed, required)
         if self.refine == "none":
             return result, threshold_to_dag(result.W, self.threshold, required)
-        kw = dict(penalty=self.penalty, gamma=self.gamma, allowed=allowed, required=required)
+        kw = dict(penalty=self.penalty, gamma=self.gamma, allowed=allowed, required=required,
+                  kicks=self.REFINE_KICKS, rng=np.random.default_rng(self.random_state or 0))
         fits = {self.noise_model_: (result, *refine(S, n, result.path, self.threshold,
                                                      noise=self.noise_model_, **kw))}
         if self.loss == "auto":
