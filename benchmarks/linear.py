@@ -55,6 +55,20 @@ DATA = HERE / "data" / "linear"
 RESULTS = HERE / "results"
 JSONL = RESULTS / "linear.jsonl"
 REPORT = RESULTS / "linear.md"
+#: Where the dagforge under test comes from (a frozen copy of the source tree is
+#: used for long runs, so that edits during the run do not mix into it).
+def _source_id() -> str:
+    """Path and content hash of the dagforge package under test."""
+    import hashlib
+
+    root = Path(__import__("dagforge").__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.read_bytes())
+    return f"{root} sha256:{h.hexdigest()[:12]}"
+
+
+SOURCE = _source_id()
 GRAPHS = {"ER2": ("er", 2), "ER4": ("er", 4), "SF4": ("sf", 4)}
 log = logging.getLogger("bench.linear")
 
@@ -150,23 +164,39 @@ def score(true: np.ndarray, pred: np.ndarray, scores: np.ndarray, kind: str) -> 
 # --------------------------------------------------------------------------- run
 
 
-def done_keys() -> set[tuple]:
-    keys = set()
+def _key(r: dict) -> tuple:
+    return (r["graph"], r["d"], r["noise"], r["seed"], r["scale"], r["method"], r["n"])
+
+
+def load_records() -> list[dict]:
+    """All records, the latest one per (data set, method): a method re-measured with
+    ``run --redo`` (e.g. after a change to dagforge) replaces its older records."""
+    latest: dict[tuple, dict] = {}
     if JSONL.exists():
         for line in JSONL.read_text().splitlines():
             r = json.loads(line)
-            keys.add((r["graph"], r["d"], r["noise"], r["seed"], r["scale"], r["method"], r["n"]))
-    return keys
+            latest[_key(r)] = r
+    return list(latest.values())
+
+
+def done_keys(redo: set[str] = frozenset(), since: float = 0.0) -> set[tuple]:
+    """Keys measured already; those of methods in ``redo`` count only if appended by
+    this invocation (``since`` = its start time)."""
+    return {_key(r) for r in load_records()
+            if r["method"] not in redo or r.get("measured_at", 0.0) >= since}
 
 
 def append(record: dict) -> None:
+    record.setdefault("measured_at", time.time())
+    record.setdefault("dagforge", __version__)
+    record.setdefault("source", SOURCE)
     RESULTS.mkdir(parents=True, exist_ok=True)
     with JSONL.open("a") as fh:
         fh.write(json.dumps(record) + "\n")
 
 
 def run_grid(args: argparse.Namespace) -> None:
-    done = done_keys()
+    done = done_keys(set(args.redo), time.time())
     for d in args.d:
         for graph in args.graphs:
             for noise in args.noises:
@@ -236,8 +266,7 @@ def _fmt(x: float | None, digits: int = 0) -> str:
 
 
 def write_report() -> None:
-    records = [json.loads(line) for line in JSONL.read_text().splitlines()] if JSONL.exists() \
-        else []
+    records = load_records()
     by_family: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         if r["d"] == 1000:
@@ -321,6 +350,8 @@ def main() -> None:
     r.add_argument("--scales", nargs="+", default=["raw", "std"], choices=["raw", "std"])
     r.add_argument("--methods", nargs="+", default=DEFAULT_METHODS, choices=list(METHODS))
     r.add_argument("--n", type=int, default=1000)
+    r.add_argument("--redo", nargs="+", default=[], choices=list(METHODS),
+                   help="measure these methods again even where recorded (latest record wins)")
     b = sub.add_parser("big")
     b.add_argument("--seeds", type=int, nargs="+", default=[0])
     sub.add_parser("report")

@@ -1,0 +1,107 @@
+"""Tests for dagforge.pipeline and ``dagforge run``."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import dagforge.pipeline as pl
+from dagforge.cli import main
+from dagforge.errors import ConfigError
+
+CONFIG = """
+name: tiny
+out: {out}
+datasets:
+  - name: lin
+    simulate: {{d: 5, n: 200, k: 1, seed: 1}}
+  - name: mine
+    file: data.csv
+models:
+  - name: linear
+    learner: {{model: linear, refine: none}}
+"""
+
+
+def _setup(tmp_path: Path) -> Path:
+    rows = ["a,b,c"] + [f"{i % 7},{(3 * i) % 11},{(i * i) % 5}" for i in range(60)]
+    (tmp_path / "data.csv").write_text("\n".join(rows) + "\n")
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(CONFIG.format(out=tmp_path / "runs"))
+    return cfg
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hrefs += [v for k, v in attrs if k == "href" and v]
+
+
+def test_run_writes_every_step_and_resume_skips_them(tmp_path: Path, capsys,
+                                                     monkeypatch) -> None:
+    cfg = _setup(tmp_path)
+    assert main(["run", str(cfg)]) == 0
+    run_dir = Path(capsys.readouterr().out.split("run directory: ")[1].split("\n")[0])
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert {k: v["status"] for k, v in manifest["steps"].items()} == {
+        "lin/data": "done", "lin/linear": "done", "mine/data": "done", "mine/linear": "done"}
+    # truth known: metrics beside the baselines; unknown: no metrics, still a report
+    m = json.loads((run_dir / "lin/linear/metrics.json").read_text())
+    assert {"empty", "random", "sortnregress", "r2_sortnregress"} <= set(m["baselines"])
+    assert isinstance(m["beats_empty"], bool) and "varsortability" in m
+    assert not (run_dir / "mine/linear/metrics.json").exists()
+    for step in ("lin/linear", "mine/linear"):
+        assert (run_dir / step / "report/report.html").is_file()
+        assert (run_dir / step / "adjacency.csv").is_file()
+    parser = _Links()
+    parser.feed((run_dir / "summary.html").read_text())
+    assert any(h.endswith("report.html") for h in parser.hrefs)
+
+    calls = []
+    monkeypatch.setattr(pl, "_fit_step", lambda *a, **k: calls.append(a) or {})
+    assert main(["run", str(cfg), "--resume"]) == 0
+    assert calls == []  # every step was done
+    # a step not marked done is redone
+    manifest["steps"]["mine/linear"]["status"] = "running"
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["run", str(cfg), "--resume"]) == 0
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("name: x\ndatasets: []\nmodels: [{name: m}]\n", "at least one data set"),
+    ("datasets: [{name: a, shipped: sachs, file: f.csv}]\nmodels: [{name: m}]\n",
+     "exactly one of"),
+    ("datasets: [{name: a, shipped: sachs}]\nmodels: [{name: m, learner: {lambda: 1}}]\n",
+     "unknown key"),
+    ("datasets: [{name: a, shipped: sachs}]\nmodels: [{name: m}, {name: m}]\n", "duplicate"),
+    ("datasets: [{name: 'a/b', shipped: sachs}]\nmodels: [{name: m}]\n", "data set name"),
+    ("colour: blue\ndatasets: [{name: a, shipped: sachs}]\nmodels: [{name: m}]\n",
+     "unknown key"),
+])
+def test_bad_pipeline_configs_are_one_line_errors(tmp_path: Path, bad: str, message: str,
+                                                  capsys) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(bad)
+    with pytest.raises(ConfigError, match=message):
+        pl.load_pipeline(cfg)
+    assert main(["run", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_resume_without_an_earlier_run_or_with_another_config(tmp_path: Path, capsys) -> None:
+    cfg = _setup(tmp_path)
+    assert main(["run", str(cfg), "--resume"]) == 2
+    assert "no earlier run" in capsys.readouterr().err
+    run_dir = tmp_path / "r"
+    (run_dir).mkdir()
+    (run_dir / "manifest.json").write_text(json.dumps({"config": {"other": 1}, "steps": {}}))
+    assert main(["run", str(cfg), "--resume", "--run-dir", str(run_dir)]) == 2
+    assert "another config" in capsys.readouterr().err
