@@ -195,7 +195,8 @@ def test_hill_climb_and_refine_respect_knowledge() -> None:
     rng = np.random.default_rng(0)
     path = [FIVE_NODE + rng.normal(scale=0.3, size=(5, 5)) for _ in range(3)]
     for noise in ("equal", "unequal"):
-        W, _ = refine(S, n, path, 0.3, noise=noise, allowed=allowed, required=required)
+        W, _ = refine(S, n, path, 0.3, noise=noise, allowed=allowed, required=required, kicks=5,
+                      rng=np.random.default_rng(1))
         assert is_dag(W) and not ((W != 0) & ~allowed).any() and (W[required] != 0).all()
     bad = required.copy()
     bad[0, 1] = True
