@@ -132,3 +132,17 @@ def test_nonlinear_models_through_the_estimator(model: str) -> None:
     assert is_dag(m.adjacency_) and m.adjacency_.shape == (3, 3)
     assert m.noise_model_ is None and m.refine_scores_ == {}
     assert m.history_
+
+
+def test_threshold_auto_is_chosen_without_the_truth_and_recorded() -> None:
+    from dagforge.config import parse_config
+
+    X = sample_five_node(n=800, seed=4)
+    m = DagLearner(threshold="auto", refine="none", random_state=0).fit(X)
+    assert is_dag(m.adjacency_) and isinstance(m.threshold_, float)
+    assert m.threshold_ >= 0
+    assert parse_config({"threshold": "auto"}).threshold == "auto"
+    with pytest.raises(ConfigError):
+        parse_config({"threshold": "high"})
+    with pytest.raises(ConfigError, match="threshold"):
+        DagLearner(threshold="high").fit(X)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,7 +30,7 @@ class FitConfig(BaseModel):
     constraint: Literal["logdet", "expm", "poly", "spectral"] = "logdet"
     solver: Literal["path_following", "augmented_lagrangian"] = "path_following"
     lambda1: float = Field(0.02, ge=0)
-    threshold: float = Field(0.3, ge=0)
+    threshold: Annotated[float, Field(ge=0)] | Literal["auto"] = 0.3
     refine: Literal["auto", "hill_climb", "none"] = "auto"
     penalty: float = Field(1.0, ge=0)
     gamma: float = Field(1.0, ge=0)
