@@ -29,7 +29,6 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 import argparse
-import json
 import logging
 import platform
 import sys
@@ -44,31 +43,19 @@ import torch
 from dagforge import __version__
 from dagforge.baselines import empty, sortnregress
 from dagforge.estimator import DagLearner
-from dagforge.graph import dag_to_cpdag
-from dagforge.metrics import evaluate, varsortability
+from dagforge.metrics import varsortability
 from dagforge.simulate import simulate
 
 torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from common import Records, cell, fmt, median, score  # noqa: E402
+
 DATA = HERE / "data" / "linear"
 RESULTS = HERE / "results"
 JSONL = RESULTS / "linear.jsonl"
 REPORT = RESULTS / "linear.md"
-#: Where the dagforge under test comes from (a frozen copy of the source tree is
-#: used for long runs, so that edits during the run do not mix into it).
-def _source_id() -> str:
-    """Path and content hash of the dagforge package under test."""
-    import hashlib
-
-    root = Path(__import__("dagforge").__file__).resolve().parent
-    h = hashlib.sha256()
-    for f in sorted(root.rglob("*.py")):
-        h.update(f.read_bytes())
-    return f"{root} sha256:{h.hexdigest()[:12]}"
-
-
-SOURCE = _source_id()
+RECORDS = Records(JSONL)
 GRAPHS = {"ER2": ("er", 2), "ER4": ("er", 4), "SF4": ("sf", 4)}
 log = logging.getLogger("bench.linear")
 
@@ -135,68 +122,11 @@ def standardise(X: np.ndarray) -> np.ndarray:
     return (X - X.mean(0)) / X.std(0)
 
 
-def _shd_cpdag_from(true: np.ndarray, C: np.ndarray) -> int:
-    T = dag_to_cpdag(true)
-    iu = np.triu_indices(T.shape[0], 1)
-    return int(np.sum((T[iu] != C[iu]) | (T.T[iu] != C.T[iu])))
-
-
-def score(true: np.ndarray, pred: np.ndarray, scores: np.ndarray, kind: str) -> dict:
-    """Metrics; for a CPDAG prediction only the CPDAG-level ones are defined."""
-    if kind == "cpdag":
-        C = (pred != 0).astype(int)
-        directed = C * (1 - C.T)
-        undirected = C * C.T
-        skel = ((C + C.T) > 0)[np.triu_indices(C.shape[0], 1)]
-        tskel = ((true + true.T) > 0)[np.triu_indices(C.shape[0], 1)]
-        tp = int(np.sum(skel & tskel))
-        prec = tp / max(int(skel.sum()), 1)
-        rec = tp / max(int(tskel.sum()), 1)
-        return {"shd": None, "shd_cpdag": _shd_cpdag_from(true, C), "f1": None,
-                "skeleton_f1": 0.0 if tp == 0 else 2 * prec * rec / (prec + rec),
-                "auprc": None, "nnz": int(directed.sum() + undirected.sum() / 2),
-                "is_dag": None}
-    e = evaluate(true=true, pred=pred, scores=scores)
-    return {k: e.get(k) for k in ("shd", "shd_cpdag", "f1", "skeleton_f1", "auprc", "nnz",
-                                  "is_dag")}
-
-
 # --------------------------------------------------------------------------- run
 
 
-def _key(r: dict) -> tuple:
-    return (r["graph"], r["d"], r["noise"], r["seed"], r["scale"], r["method"], r["n"])
-
-
-def load_records() -> list[dict]:
-    """All records, the latest one per (data set, method): a method re-measured with
-    ``run --redo`` (e.g. after a change to dagforge) replaces its older records."""
-    latest: dict[tuple, dict] = {}
-    if JSONL.exists():
-        for line in JSONL.read_text().splitlines():
-            r = json.loads(line)
-            latest[_key(r)] = r
-    return list(latest.values())
-
-
-def done_keys(redo: set[str] = frozenset(), since: float = 0.0) -> set[tuple]:
-    """Keys measured already; those of methods in ``redo`` count only if appended by
-    this invocation (``since`` = its start time)."""
-    return {_key(r) for r in load_records()
-            if r["method"] not in redo or r.get("measured_at", 0.0) >= since}
-
-
-def append(record: dict) -> None:
-    record.setdefault("measured_at", time.time())
-    record.setdefault("dagforge", __version__)
-    record.setdefault("source", SOURCE)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with JSONL.open("a") as fh:
-        fh.write(json.dumps(record) + "\n")
-
-
 def run_grid(args: argparse.Namespace) -> None:
-    done = done_keys(set(args.redo), time.time())
+    done = RECORDS.done(args.redo, time.time())
     for d in args.d:
         for graph in args.graphs:
             for noise in args.noises:
@@ -224,7 +154,7 @@ def run_grid(args: argparse.Namespace) -> None:
                                    "varsortability": vs, "error": error}
                             if pred is not None:
                                 rec.update(score(B, pred, sc, kind))
-                            append(rec)
+                            RECORDS.append(rec)
                             log.info("%s %s d=%d %s seed=%d %s: shd=%s shd_cpdag=%s %.1fs",
                                      method, graph, d, noise, seed, scale, rec.get("shd"),
                                      rec.get("shd_cpdag"), seconds)
@@ -234,7 +164,7 @@ def run_grid(args: argparse.Namespace) -> None:
 def run_big(args: argparse.Namespace) -> None:
     for seed in args.seeds:
         key = ("ER2", 1000, "gauss", seed, "raw", "dagforge", 10000)
-        if key in done_keys():
+        if key in RECORDS.done():
             continue
         xp, bp = dataset("ER2", 1000, "gauss", seed, n=10000)
         X, B = np.load(xp), np.load(bp)
@@ -246,7 +176,7 @@ def run_big(args: argparse.Namespace) -> None:
                "true_edges": int(B.sum()), "varsortability": None, "error": None,
                "threads": torch.get_num_threads(), "h": m.h_,
                **score(B, m.weights_, np.abs(m.W_), "dag")}
-        append(rec)
+        RECORDS.append(rec)
         log.info("d=1000 seed=%d: f1=%.3f shd=%s %.0fs", seed, rec["f1"], rec["shd"], seconds)
     write_report()
 
@@ -254,19 +184,8 @@ def run_big(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def _median(xs: list) -> float | None:
-    xs = [x for x in xs if x is not None]
-    return float(np.median(xs)) if xs else None
-
-
-def _fmt(x: float | None, digits: int = 0) -> str:
-    if x is None:
-        return "–"
-    return f"{x:.{digits}f}"
-
-
 def write_report() -> None:
-    records = load_records()
+    records = RECORDS.load()
     by_family: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         if r["d"] == 1000:
@@ -306,22 +225,16 @@ def write_report() -> None:
                     errs = [r["error"] for r in rows.get(m, []) if r.get("error")]
                     cells.append("failed" if errs else "")
                     continue
-                cells.append(" / ".join([
-                    _fmt(_median([r["shd"] for r in rs])),
-                    _fmt(_median([r["shd_cpdag"] for r in rs])),
-                    _fmt(_median([r["f1"] for r in rs]), 2),
-                    _fmt(_median([r["auprc"] for r in rs]), 2),
-                    _fmt(_median([r["seconds"] for r in rs]), 1),
-                ]) + f" (n={len(rs)})" * (len(rs) != 3))
+                cells.append(cell(rs, 3))
             ratio = []
             dagma = {r["seed"]: r["seconds"] for r in rows.get("dagma", []) if not r["error"]}
             for r in rows.get("dagforge", []):
                 if r["seed"] in dagma:
                     ratio.append(r["seconds"] / dagma[r["seed"]])
-            edges = _median([r["true_edges"] for rs in rows.values() for r in rs])
-            vs = _median([r["varsortability"] for rs in rows.values() for r in rs])
-            lines.append(f"| {fam[1]} d={fam[2]} {fam[3]} | {_fmt(edges)} | {_fmt(vs, 2)} | "
-                         + " | ".join(cells) + f" | {_fmt(_median(ratio), 2)} |")
+            edges = median([r["true_edges"] for rs in rows.values() for r in rs])
+            vs = median([r["varsortability"] for rs in rows.values() for r in rs])
+            lines.append(f"| {fam[1]} d={fam[2]} {fam[3]} | {fmt(edges)} | {fmt(vs, 2)} | "
+                         + " | ".join(cells) + f" | {fmt(median(ratio), 2)} |")
         lines.append("")
     big = [r for r in records if r["d"] == 1000]
     if big:
