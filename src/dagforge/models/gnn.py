@@ -28,8 +28,12 @@ the noise :math:`Z_j = X_j - g_j(\sum_i A_{ij} H_i)` (the nonlinear analogue of
 :math:`(I - A^\top)`) and the decoder is its inverse, solved along a topological
 order. Because that inverse reproduces ``X`` exactly, the negative ELBO with a
 standard normal prior on ``Z`` (equal noise variances) reduces, up to constants,
-to its KL term :math:`\frac{1}{2n}\|X - \hat X\|_F^2` (``loss="ls"``; ``"nll"``:
-one profiled noise variance per variable, :func:`~dagforge.models.mlp.gaussian_nll`).
+to DAG-GNN's latent term :math:`\frac12\|Z\|^2` per sample, i.e.
+:math:`\frac{1}{2n}\|X - \hat X\|_F^2` (``loss="ls"``; ``"nll"``: one profiled noise
+variance per variable, :func:`~dagforge.models.mlp.gaussian_nll`). Measured with the
+defaults (path following, L-BFGS, threshold 0.3) on MLP-SEM ER2 data, d=10,
+n=1000, seeds 0-5: SHD 4, 8, 6, 3, 1, 2 (the empty graph: 14-22) in about 8 s per
+fit on one CPU thread.
 
 With ``variational=True`` the messages are latent codes with posterior
 :math:`q(H_i \mid X_i) = N(\operatorname{std}(f_i(\tilde X_i)), \operatorname{diag}
