@@ -7,16 +7,20 @@ a :class:`~dagforge.errors.ConfigError` naming the key, never silently ignored.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from dagforge.errors import ConfigError
 
-__all__ = ["FitConfig", "load_config", "parse_config"]
+__all__ = ["MAX_SEED", "FitConfig", "load_config", "parse_config"]
+
+#: The largest seed accepted (numpy and torch both take 0 .. 2**32 - 1).
+MAX_SEED = 2**32 - 1
 
 
 class FitConfig(BaseModel):
@@ -29,14 +33,15 @@ class FitConfig(BaseModel):
     loss: Literal["auto", "ls", "nll"] = "auto"
     constraint: Literal["logdet", "expm", "poly", "spectral"] = "logdet"
     solver: Literal["path_following", "augmented_lagrangian"] = "path_following"
-    lambda1: float = Field(0.02, ge=0)
-    threshold: Annotated[float, Field(ge=0)] | Literal["auto"] = 0.3
+    lambda1: float = Field(0.02, ge=0, allow_inf_nan=False)
+    threshold: Annotated[float, Field(ge=0, allow_inf_nan=False)] | Literal["auto"] = 0.3
     refine: Literal["auto", "hill_climb", "none"] = "auto"
-    penalty: float = Field(1.0, ge=0)
-    gamma: float = Field(1.0, ge=0)
+    penalty: float = Field(1.0, ge=0, allow_inf_nan=False)
+    gamma: float = Field(1.0, ge=0, allow_inf_nan=False)
     standardize: bool = False
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    seed: int | None = None
+    #: Seed of every random choice of the fit (0 to 2**32 - 1).
+    seed: Annotated[int, Strict()] | None = Field(None, ge=0, le=MAX_SEED)
     solver_options: dict[str, Any] = Field(default_factory=dict)
     model_options: dict[str, Any] = Field(default_factory=dict)
     inner: Literal["lbfgs", "adam"] | None = None
@@ -58,12 +63,26 @@ class FitConfig(BaseModel):
         return params
 
 
-def _format_error(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+#: pydantic's names of the members of a union in an error's location (not keys)
+_UNION_MEMBER = re.compile(r"^(constrained-\w+|literal\[.*\]|function-\w+)$")
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """One line naming the first problem of a pydantic validation error; for a field
+    that may be one of several types (``threshold``: a number or ``"auto"``), what
+    each would have needed."""
+    errors = err.errors()
+
+    def where(e: Any) -> str:
+        return ".".join(str(p) for p in e["loc"] if not _UNION_MEMBER.match(str(p)))
+
+    first = errors[0]
+    key = where(first) or "(top level)"
     if first["type"] == "extra_forbidden":
-        return f"{source}: unknown key {where!r}"
-    return f"{source}: {where}: {first['msg']}"
+        return f"{source}: unknown key {key!r}"
+    messages = dict.fromkeys(e["msg"].replace("Value error, ", "") for e in errors
+                             if where(e) == where(first))
+    return f"{source}: {key}: {' or '.join(messages)}"
 
 
 def parse_config(data: Any, source: str = "config") -> FitConfig:
@@ -75,7 +94,7 @@ def parse_config(data: Any, source: str = "config") -> FitConfig:
     try:
         return FitConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(_format_error(e, source)) from None
+        raise ConfigError(format_validation_error(e, source)) from None
 
 
 def load_config(path: str | os.PathLike[str]) -> FitConfig:

@@ -38,7 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dagforge._io import write_json
-from dagforge.config import FitConfig
+from dagforge.config import FitConfig, format_validation_error
 from dagforge.errors import ConfigError, DagforgeError
 from dagforge.graph import read_edge_list, write_adjacency
 from dagforge.metrics import evaluate, r2_sortability, varsortability
@@ -135,14 +135,6 @@ class PipelineConfig(BaseModel):
         return self
 
 
-def _format(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    if first["type"] == "extra_forbidden":
-        return f"{source}: unknown key {where!r}"
-    return f"{source}: {where}: {first['msg']}".replace("Value error, ", "")
-
-
 def load_pipeline(path: str | os.PathLike[str]) -> tuple[PipelineConfig, Path]:
     """Read and validate a pipeline config; returns it and its folder (for relative paths)."""
     p = Path(path)
@@ -158,7 +150,7 @@ def load_pipeline(path: str | os.PathLike[str]) -> tuple[PipelineConfig, Path]:
     try:
         return PipelineConfig.model_validate(data), p.resolve().parent
     except ValidationError as e:
-        raise ConfigError(_format(e, str(p))) from None
+        raise ConfigError(format_validation_error(e, str(p))) from None
 
 
 # --------------------------------------------------------------------------- steps

@@ -1176,6 +1176,16 @@ def _nested_get(cfg: Mapping[str, Any], key: str) -> Any:
     return None
 
 
+def _matrix_input(value: np.ndarray | str | os.PathLike[str] | None, default: Path,
+                  names: Sequence[str]) -> np.ndarray | None:
+    """A matrix given as an array or a file, else read from ``default`` if it exists."""
+    if isinstance(value, str | os.PathLike):
+        return _read_matrix(Path(value), names)
+    if value is not None:
+        return np.asarray(value, dtype=float)
+    return _read_matrix(default, names) if default.is_file() else None
+
+
 def inputs_from_run_dir(
     run_dir: str | os.PathLike[str],
     *,
@@ -1237,22 +1247,8 @@ def inputs_from_run_dir(
     if seed is not None:
         info.setdefault("seed", seed)
 
-    if isinstance(true, str | os.PathLike):
-        B = _read_matrix(Path(true), names)
-    elif true is not None:
-        B = np.asarray(true, dtype=float)
-    elif (run / "true_edges.csv").is_file():
-        B = _read_matrix(run / "true_edges.csv", names)
-    else:
-        B = None
-    if isinstance(edge_probability, str | os.PathLike):
-        P = _read_matrix(Path(edge_probability), names)
-    elif edge_probability is not None:
-        P = np.asarray(edge_probability, dtype=float)
-    elif (run / "edge_probability.csv").is_file():
-        P = _read_matrix(run / "edge_probability.csv", names)
-    else:
-        P = None
+    B = _matrix_input(true, run / "true_edges.csv", names)
+    P = _matrix_input(edge_probability, run / "edge_probability.csv", names)
 
     known: dict[str, dict[str, Any]] | None = (
         {k: dict(v) for k, v in baselines.items()} if baselines is not None else None)
