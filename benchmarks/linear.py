@@ -126,7 +126,7 @@ def standardise(X: np.ndarray) -> np.ndarray:
 
 
 def run_grid(args: argparse.Namespace) -> None:
-    done = RECORDS.done(args.redo, time.time())
+    done = RECORDS.done(args.redo, args.since if args.since is not None else time.time())
     for d in args.d:
         for graph in args.graphs:
             for noise in args.noises:
@@ -265,6 +265,9 @@ def main() -> None:
     r.add_argument("--n", type=int, default=1000)
     r.add_argument("--redo", nargs="+", default=[], choices=list(METHODS),
                    help="measure these methods again even where recorded (latest record wins)")
+    r.add_argument("--since", type=float, default=None,
+                   help="with --redo: keep records measured at or after this Unix time "
+                        "(to continue an interrupted --redo run); default: now")
     b = sub.add_parser("big")
     b.add_argument("--seeds", type=int, nargs="+", default=[0])
     sub.add_parser("report")
