@@ -24,6 +24,7 @@ import hashlib
 import io
 import os
 import pickle
+import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -148,7 +149,11 @@ _LOAD_ERRORS = (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFErr
 
 
 def _load_plain(data: bytes) -> Any:
-    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    """Unpickle with torch's restricted unpickler (plain data only, never code); its
+    warnings about foreign files are dropped (the caller's error says what is wrong)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:

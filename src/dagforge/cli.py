@@ -2,13 +2,16 @@
 
 Exit codes: 0 on success, 2 on bad input or usage (one line on stderr, no
 traceback, no partial output), 1 on an unexpected internal error (one line;
-``--debug`` shows the traceback), 130 when interrupted.
+``--debug`` shows the traceback), 130 when interrupted, 141 (quietly) when the
+reader of stdout goes away (``dagforge evaluate ... | head``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -123,43 +126,72 @@ _DATASET_NOTES = {
 }
 
 
+def _columns(text: str | None) -> list[str] | None:
+    """The names of ``--columns a,b,c``; an empty name is an error."""
+    if text is None:
+        return None
+    names = [c.strip() for c in text.split(",")]
+    if not all(names):
+        raise DataError(f"--columns {text!r}: empty column name (give names separated by "
+                        "commas)")
+    return names
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
-    from dagforge.config import FitConfig, load_config
+    from dagforge.checkpoint import load_checkpoint
+    from dagforge.config import FitConfig, load_config, parse_config
     from dagforge.datasets import load_table
     from dagforge.estimator import DagLearner
     from dagforge.knowledge import load_knowledge
-    from dagforge.rundir import write_fit
+    from dagforge.resume import CHECKPOINT_FILE
+    from dagforge.rundir import FIT_FILES, RunManifest, write_fit
 
     config = load_config(args.config) if args.config else FitConfig()
     overrides = {"model": args.model, "seed": args.seed,
                  "standardize": True if args.standardize else None,
                  "knowledge": args.knowledge, "missing": args.missing}
-    config = config.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if overrides:  # checked like the file's values
+        config = parse_config({**config.model_dump(), **overrides}, "command line")
+    nonlinear = config.model != "linear"
+    if args.resume and not nonlinear:
+        raise DataError("--resume applies to the mlp and gnn models (a linear fit takes seconds)")
+    if args.checkpoint_every < 0:
+        raise DataError(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
     # read the knowledge before the data: a bad file fails fast, before any work
     knowledge = load_knowledge(config.knowledge) if config.knowledge else None
-    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    table = load_table(args.data, columns=columns, missing=config.missing)
+    table = load_table(args.data, columns=_columns(args.columns), missing=config.missing)
     if table.n_dropped:
         log.warning("dropped %d of %d rows with missing values (--missing drop)",
                     table.n_dropped, table.n + table.n_dropped)
     if knowledge is not None:
         knowledge.resolve(table.names)  # unknown names: an error before the fit
+    if args.resume:  # a missing or damaged checkpoint: an error before anything is written
+        load_checkpoint(Path(args.out) / CHECKPOINT_FILE)
+    created = not Path(args.out).exists()
     out = _out_dir(args.out)
     learner = DagLearner(**{**config.learner_params(), "knowledge": knowledge})
-    nonlinear = config.model != "linear"
-    if args.resume and not nonlinear:
-        raise DataError("--resume applies to the mlp and gnn models (a linear fit takes seconds)")
-    learner.fit(table.X, names=table.names, checkpoint_dir=out if nonlinear else None,
-                checkpoint_every=args.checkpoint_every, resume=args.resume)
-    write_fit(out, learner, table.names, {
-        "command": "fit",
-        "data": str(args.data),
-        "n": int(table.X.shape[0]),
-        "d": int(table.X.shape[1]),
-        "dropped_rows": table.n_dropped,
-        "config": config.model_dump(),
-        "knowledge": knowledge.to_dict() if knowledge is not None else None,
-    })
+    manifest = RunManifest(out, "fit", FIT_FILES + ((CHECKPOINT_FILE,) if nonlinear else ()))
+    manifest.start()
+    try:
+        learner.fit(table.X, names=table.names, checkpoint_dir=out if nonlinear else None,
+                    checkpoint_every=args.checkpoint_every, resume=args.resume)
+        write_fit(out, learner, table.names, {
+            "command": "fit",
+            "data": str(args.data),
+            "n": int(table.X.shape[0]),
+            "d": int(table.X.shape[1]),
+            "dropped_rows": table.n_dropped,
+            "config": config.model_dump(),
+            "knowledge": knowledge.to_dict() if knowledge is not None else None,
+        })
+    except BaseException as e:
+        with contextlib.suppress(OSError):  # the first error is the one to report
+            manifest.fail(_one_line(str(e)) or type(e).__name__)
+            if created and not any(out.iterdir()):
+                out.rmdir()  # nothing was written: leave no trace
+        raise
+    manifest.finish()
     log.info("%d edges written to %s (%.1fs)", int(learner.adjacency_.sum()), out,
              learner.fit_seconds_)
     return 0
@@ -331,6 +363,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("dagforge: interrupted\n")
         return 130
+    except BrokenPipeError:  # the reader went away (``dagforge evaluate ... | head``)
+        with contextlib.suppress(OSError, ValueError):  # no second error at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a process killed by it
     except Exception as e:  # an internal error: one line, traceback with --debug
         if debug:
             raise

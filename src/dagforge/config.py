@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from dagforge.errors import ConfigError
 
-__all__ = ["MAX_SEED", "FitConfig", "load_config", "parse_config"]
+__all__ = ["MAX_SEED", "FitConfig", "load_config", "parse_config", "parse_yaml"]
 
 #: The largest seed accepted (numpy and torch both take 0 .. 2**32 - 1).
 MAX_SEED = 2**32 - 1
@@ -97,20 +97,74 @@ def parse_config(data: Any, source: str = "config") -> FitConfig:
         raise ConfigError(format_validation_error(e, source)) from None
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice (it would keep the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # ``<<: *defaults`` may be overridden
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: the base class says so
+                break
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _refers_to_itself(data: Any, _path: frozenset[int] = frozenset()) -> bool:
+    """True if a list or dict contains itself (``x: &a [*a]``): no config value can."""
+    if not isinstance(data, list | dict):
+        return False
+    if id(data) in _path:
+        return True
+    inner = _path | {id(data)}
+    values = data.values() if isinstance(data, dict) else data
+    return any(_refers_to_itself(v, inner) for v in values)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML text safely (plain data only; a key given twice is an error).
+
+    Raises
+    ------
+    ConfigError
+        One line: ``source: cannot parse (line L, column C): problem``.
+    """
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: plain data only
+        if _refers_to_itself(data):
+            raise ConfigError(f"{source}: cannot parse: a YAML alias (*name) refers to the "
+                              "value that contains it")
+        return data
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        context = getattr(e, "context", None)
+        text = f"{context}: {problem}" if context else problem
+        raise ConfigError(f"{source}: cannot parse{where}: {' '.join(str(text).split())}"
+                          ) from None
+    except RecursionError:
+        raise ConfigError(f"{source}: cannot parse: nested too deeply") from None
+
+
 def load_config(path: str | os.PathLike[str]) -> FitConfig:
     """Read a ``.yaml``/``.yml`` or ``.toml`` fit config."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")
+    if p.suffix.lower() not in (".toml", ".yaml", ".yml"):
+        raise ConfigError(f"{p}: config must be .yaml, .yml or .toml")
     try:
         text = p.read_text(encoding="utf-8")
-        if p.suffix.lower() == ".toml":
-            data = tomllib.loads(text)
-        elif p.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        else:
-            raise ConfigError(f"{p}: config must be .yaml, .yml or .toml")
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else parse_yaml(text, str(p))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{p}: cannot parse: {' '.join(str(e).split())}") from None
     config = parse_config(data, str(p))
     if config.knowledge is not None and not Path(config.knowledge).is_absolute():

@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from dagforge.errors import ConfigError
 
@@ -349,12 +348,32 @@ def load_knowledge(path: str | os.PathLike[str]) -> Knowledge:
     suffix = p.suffix.lower()
     if suffix not in (".yaml", ".yml", ".json"):
         raise ConfigError(f"{p}: knowledge file must be .yaml, .yml or .json")
+    from dagforge.config import parse_yaml
+
     try:
         text = p.read_text(encoding="utf-8")
-        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        if suffix == ".json":
+            data = json.loads(text, object_pairs_hook=_unique_keys)
+        else:
+            data = parse_yaml(text, str(p))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise ConfigError(f"{p}: cannot parse: {' '.join(str(e).split())}") from None
+    except _DuplicateKey as e:
+        raise ConfigError(f"{p}: cannot parse: key {e.args[0]!r} is given twice") from None
     return Knowledge.from_dict(data, source=str(p))
+
+
+class _DuplicateKey(Exception):
+    """A JSON object names a key twice (``json`` would keep the last)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def as_knowledge(value: Knowledge | Mapping[str, Any] | str | os.PathLike[str] | None

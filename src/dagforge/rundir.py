@@ -4,10 +4,25 @@
 weighted edges), ``adjacency.csv`` (0/1 output DAG), ``history.csv`` (per epoch for
 the mini-batch trainer, else per outer step) and ``run.json``. Each file is written
 atomically.
+
+``dagforge fit --out DIR`` also keeps ``manifest.json`` (:class:`RunManifest`), so a
+reader can tell a finished run from an interrupted one::
+
+    {"format": "dagforge-run", "version": 1, "command": "fit", "complete": false,
+     "started": "...", "files": {"adjacency.csv": null, ...}}
+
+is written before the fit starts; when every file is written it becomes
+``"complete": true`` with each file's ``sha256`` and size (:func:`verify_run_dir`
+checks them). A run killed in between leaves ``"complete": false``; a run that fails
+with an error records it (``"error"``), or, when it wrote nothing, puts back the
+manifest that was there before.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import hashlib
+import json
 import platform
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,7 +36,14 @@ from dagforge._io import atomic_open, write_json
 from dagforge.graph import is_dag, write_adjacency, write_edge_list
 from dagforge.train import write_history_csv
 
-__all__ = ["versions", "write_dataset", "write_fit"]
+__all__ = ["FIT_FILES", "MANIFEST_FILE", "RunManifest", "verify_run_dir", "versions",
+           "write_dataset", "write_fit"]
+
+#: The files :func:`write_fit` writes.
+FIT_FILES = ("weights.csv", "edges.csv", "adjacency.csv", "history.csv", "run.json")
+#: The manifest of a run directory (:class:`RunManifest`).
+MANIFEST_FILE = "manifest.json"
+MANIFEST_FORMAT = "dagforge-run"
 
 
 def write_dataset(out: Path, X: np.ndarray, names: Sequence[str],
@@ -73,3 +95,121 @@ def write_fit(out: Path, learner: Any, names: Sequence[str], info: Mapping[str, 
     }
     write_json(out / "run.json", run)
     return run
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(mtime in ns, size) of ``path``, or None if it is not there: has it been rewritten?"""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+class RunManifest:
+    """``manifest.json`` of a run directory: which files belong to the run, and whether
+    the run finished.
+
+    Parameters
+    ----------
+    out : Path
+        The run directory.
+    command : str
+        What wrote it (e.g. ``"fit"``).
+    files : sequence of str
+        The files the run writes (names inside ``out``); those missing at the end
+        (e.g. no checkpoint) are left out of the finished manifest.
+
+    Notes
+    -----
+    Use::
+
+        manifest = RunManifest(out, "fit", FIT_FILES)
+        manifest.start()                 # "complete": false
+        try:
+            ...                          # the work: write the files
+        except BaseException as e:
+            manifest.fail(str(e))        # recorded, or the old manifest put back
+            raise
+        manifest.finish()                # "complete": true, sha256 of each file
+    """
+
+    def __init__(self, out: Path, command: str, files: Sequence[str]) -> None:
+        self.out = Path(out)
+        self.path = self.out / MANIFEST_FILE
+        self.command = command
+        self.files = list(files)
+        self._previous = self.path.read_bytes() if self.path.is_file() else None
+        self._stamps = {f: _stamp(self.out / f) for f in self.files}
+        self._started = _now()
+
+    def _write(self, **fields: Any) -> dict[str, Any]:
+        content = {"format": MANIFEST_FORMAT, "version": 1, "command": self.command,
+                   "dagforge": __version__, "started": self._started, **fields}
+        write_json(self.path, content)
+        return content
+
+    def start(self) -> None:
+        """Write ``"complete": false`` (before the first file of the run is written)."""
+        self._write(complete=False, files=dict.fromkeys(self.files))
+
+    def finish(self) -> dict[str, Any]:
+        """Write ``"complete": true`` with the sha256 and size of every file; returns it."""
+        files = {f: {"sha256": _sha256(self.out / f), "bytes": (self.out / f).stat().st_size}
+                 for f in self.files if (self.out / f).is_file()}
+        return self._write(complete=True, finished=_now(), files=files)
+
+    def fail(self, error: str) -> None:
+        """The run stopped with ``error``: record it, or, if none of its files was
+        (re)written, put the directory's manifest back as it was (or remove it)."""
+        if any(_stamp(self.out / f) != self._stamps[f] for f in self.files):
+            self._write(complete=False, stopped=_now(), error=error,
+                        files=dict.fromkeys(self.files))
+        elif self._previous is not None:
+            with atomic_open(self.path, "wb") as fh:
+                fh.write(self._previous)
+        else:
+            self.path.unlink(missing_ok=True)
+
+
+def verify_run_dir(out: str | Path) -> list[str]:
+    """Problems with a run directory's ``manifest.json``: missing or unreadable, the
+    run not complete, a listed file missing or changed (sha256). Empty if it is sound."""
+    out = Path(out)
+    path = out / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [f"{path}: no manifest"]
+    except (OSError, ValueError) as e:
+        return [f"{path}: unreadable ({type(e).__name__})"]
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        return [f"{path}: not a dagforge run manifest"]
+    problems = []
+    if manifest.get("complete") is not True:
+        reason = manifest.get("error") or "interrupted, or still running"
+        problems.append(f"{out}: the run is not complete ({reason})")
+    for name, entry in (manifest.get("files") or {}).items():
+        if not isinstance(entry, dict):
+            continue
+        f = out / name
+        if not f.is_file():
+            problems.append(f"{f}: listed in the manifest but missing")
+        elif _sha256(f) != entry.get("sha256"):
+            problems.append(f"{f}: changed since the run wrote it (sha256 differs)")
+    return problems

@@ -145,7 +145,7 @@ BAD = {
     "1 column": "at least 2 columns",
     "2 rows": "at least 3 rows",
     "unknown columns name": "unknown columns 'zz'",
-    "ragged rows": "cannot parse",
+    "ragged rows": "line 3 has 3 fields, the header has 2",
     "extra fields everywhere": "more fields than the header",
     "garbled bytes": "not UTF-8",
     "garbled parquet": "cannot read as Parquet",

@@ -5,7 +5,11 @@ or DataFrame; both apply the same rules and raise
 :class:`dagforge.errors.DataError` with a one-line message naming the problem
 (and the offending columns) when the data cannot be used:
 
-* at least 2 columns (variables) and 3 rows (samples);
+* at least 2 columns (variables) and 3 rows (samples), and at most
+  :data:`MAX_VARIABLES` variables (the learners hold dense ``d x d`` matrices and
+  the acyclicity terms cost ``O(d^3)`` per step: a wider table would run for days
+  or run out of memory, so it is refused at once, from the header alone, before
+  the data is read; pick variables with ``columns``);
 * unique, non-empty column names;
 * every column numeric (booleans count as 0/1);
 * no missing (NaN) or infinite values (:func:`load_table` can drop the rows with
@@ -21,12 +25,15 @@ have a header row of column names and are read as UTF-8.
 from __future__ import annotations
 
 import bz2
+import csv
 import gzip
 import logging
 import lzma
 import os
+import re
 import warnings
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -37,7 +44,7 @@ import pandas as pd
 from dagforge.errors import DataError
 from dagforge.graph import default_names
 
-__all__ = ["MIN_COLUMNS", "MIN_ROWS", "Table", "check_matrix", "load_table"]
+__all__ = ["MAX_VARIABLES", "MIN_COLUMNS", "MIN_ROWS", "Table", "check_matrix", "load_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +52,8 @@ MIN_COLUMNS = 2
 """A structure needs at least two variables."""
 MIN_ROWS = 3
 """Fewer samples than this cannot support any estimate."""
+MAX_VARIABLES = 1000
+"""More variables than this are refused (dense ``d x d`` weights, ``O(d^3)`` steps)."""
 
 _TEXT = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _PARQUET = {".parquet", ".pq"}
@@ -185,11 +194,21 @@ def _per_column(counts: np.ndarray, names: Sequence[str]) -> str:
     return ", ".join(parts) + more
 
 
+def _check_width(d: int, source: str) -> None:
+    """Refuse more than :data:`MAX_VARIABLES` variables (cheap: before reading any data)."""
+    if d > MAX_VARIABLES:
+        raise DataError(
+            f"{source}: {d} columns (variables); dagforge learns graphs of at most "
+            f"{MAX_VARIABLES} variables; choose some with --columns (columns=)"
+        )
+
+
 def _check_values(X: np.ndarray, names: Sequence[str], source: str) -> None:
     """Shape, finiteness and non-constancy checks on a float matrix."""
     n, d = X.shape
     if d < MIN_COLUMNS:
         raise DataError(f"{source}: needs at least {MIN_COLUMNS} columns (variables), got {d}")
+    _check_width(d, source)
     if n < MIN_ROWS:
         raise DataError(f"{source}: needs at least {MIN_ROWS} rows (samples), got {n}")
     n_nan = np.isnan(X).sum(axis=0)
@@ -297,23 +316,53 @@ def _sniff_separator(path: Path, compression: str | None) -> str:
     try:
         with _open_text(path, compression) as fh:
             line = next((ln for ln in fh if ln.strip()), "")
-    except (UnicodeDecodeError, OSError, EOFError, lzma.LZMAError) as e:
+    except (UnicodeDecodeError, OSError, EOFError, lzma.LZMAError, zlib.error) as e:
         raise DataError(f"{path}: cannot read as UTF-8 text: {_one_line(str(e))}") from e
     if "\t" in line:
         return "\t"
     return "," if "," in line else r"\s+"
 
 
-def _read_text(path: Path, sep: str) -> tuple[list[str], pd.DataFrame]:
-    """Raw header (pandas would rename duplicates) and the data of a delimited text file."""
+def _short_row(path: Path, compression: str | None, sep: str, n_fields: int
+               ) -> tuple[int, int] | None:
+    """(line number, fields) of the first non-blank row with fewer than ``n_fields``
+    fields, or None. pandas pads such rows with NaN; a truncated row is not a missing value.
+    """
+    with _open_text(path, compression) as fh:
+        if sep == r"\s+":
+            rows: Any = ((k, line.split()) for k, line in enumerate(fh, 1))
+        else:
+            reader = csv.reader(fh, delimiter=sep, skipinitialspace=True)
+            rows = ((reader.line_num, row) for row in reader)
+        for line, row in rows:
+            if row and len(row) < n_fields and any(f.strip() for f in row):
+                return line, len(row)
+    return None
+
+
+_TOKENIZING = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _read_text(path: Path, sep: str, compression: str | None,
+               check_header: Callable[[list[str]], None]) -> tuple[list[str], pd.DataFrame]:
+    """Raw header (pandas would rename duplicates) and the data of a delimited text file;
+    ``check_header`` sees the header before the data is read."""
     options: dict[str, Any] = {"sep": sep, "encoding": "utf-8-sig", "skipinitialspace": True}
     try:
         head = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, **options)
         header = [str(h).strip() for h in head.iloc[0].tolist()]
+        check_header(header)
         with warnings.catch_warnings():
             # rows longer than the header: an error, never a silent index column
             warnings.simplefilter("error", pd.errors.ParserWarning)
             df = pd.read_csv(path, header=0, index_col=False, **options)
+        if df.isna().to_numpy().any():  # rare: only then look for rows cut short
+            short = _short_row(path, compression, sep, len(header))
+            if short is not None:
+                raise DataError(f"{path}: line {short[0]} has {short[1]} fields, the header "
+                                f"has {len(header)} (a ragged or truncated row)")
+    except DataError:
+        raise
     except pd.errors.EmptyDataError as e:
         raise DataError(f"{path}: file is empty") from e
     except pd.errors.ParserWarning as e:
@@ -325,24 +374,35 @@ def _read_text(path: Path, sep: str) -> tuple[list[str], pd.DataFrame]:
             f"{path}: not UTF-8 text (byte {e.object[e.start : e.start + 1]!r} at position "
             f"{e.start}); save it as UTF-8"
         ) from e
-    except (pd.errors.ParserError, ValueError, OSError, EOFError) as e:
+    except (pd.errors.ParserError, ValueError, OSError, EOFError, csv.Error, lzma.LZMAError,
+            zlib.error) as e:
+        ragged = _TOKENIZING.search(str(e))
+        if ragged is not None:
+            expected, line, saw = ragged.groups()
+            raise DataError(f"{path}: line {line} has {saw} fields, the header has {expected} "
+                            "(a ragged row)") from e
         raise DataError(f"{path}: cannot parse the file: {_one_line(str(e))}") from e
     return header, df
 
 
-def _read_parquet(path: Path) -> tuple[list[str], pd.DataFrame]:
-    """Raw column names and the data of a Parquet file (pandas index columns dropped)."""
+def _read_parquet(path: Path, check_header: Callable[[list[str]], None]
+                  ) -> tuple[list[str], pd.DataFrame]:
+    """Raw column names and the data of a Parquet file (pandas index columns dropped);
+    ``check_header`` sees the names before the data is read."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        with pq.ParquetFile(path) as pfile:
+        # page checksums, where the writer stored them, catch damaged data pages
+        with pq.ParquetFile(path, page_checksum_verification=True) as pfile:
             schema = pfile.schema_arrow
             meta = schema.pandas_metadata or {}
             index_cols = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
             header = [str(c) for c in schema.names if c not in index_cols]
-            _check_names(header, str(path))  # before reading: duplicates break pyarrow
+            check_header(header)  # before reading: duplicates break pyarrow
             table = pfile.read(columns=header)
+    except DataError:
+        raise
     except (pa.ArrowException, OSError) as e:
         raise DataError(f"{path}: cannot read as Parquet: {_one_line(str(e))}") from e
     df = table.to_pandas(ignore_metadata=True)
@@ -384,11 +444,16 @@ def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
     if p.stat().st_size == 0:
         raise DataError(f"{p}: file is empty")
     fmt, compression = _split_suffix(p)
+
+    def check_header(header: list[str]) -> None:
+        _check_names(header, str(p))
+        _check_width(len(header) if columns is None else len(columns), str(p))
+
     if fmt in _PARQUET and compression is None:
-        header, df = _read_parquet(p)
+        header, df = _read_parquet(p, check_header)
     elif fmt in _TEXT:
         sep = _TEXT[fmt] or _sniff_separator(p, compression)
-        header, df = _read_text(p, sep)
+        header, df = _read_text(p, sep, compression, check_header)
     else:
         raise DataError(
             f"{p}: unsupported file type {''.join(p.suffixes) or '(none)'!r}; use .csv, .tsv, "
@@ -416,6 +481,9 @@ def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
                         n_dropped + df.shape[0])
     X, names = check_matrix(df, source=str(p))
     logger.info("loaded %s: %d rows x %d columns", p, X.shape[0], X.shape[1])
+    if X.shape[0] < X.shape[1]:
+        logger.warning("%s: fewer rows (%d) than variables (%d): the graph is poorly "
+                       "determined by the data", p, X.shape[0], X.shape[1])
     return Table(X=X, names=names, path=p, n_dropped=n_dropped)
 
 
