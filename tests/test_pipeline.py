@@ -105,3 +105,18 @@ def test_resume_without_an_earlier_run_or_with_another_config(tmp_path: Path, ca
     (run_dir / "manifest.json").write_text(json.dumps({"config": {"other": 1}, "steps": {}}))
     assert main(["run", str(cfg), "--resume", "--run-dir", str(run_dir)]) == 2
     assert "another config" in capsys.readouterr().err
+
+
+def test_knowledge_paths_are_relative_to_the_config_and_duplicate_keys_fail(
+        tmp_path: Path) -> None:
+    sub = tmp_path / "cfg"
+    sub.mkdir()
+    (sub / "k.yaml").write_text("forbidden: [[x0, x1]]\n")
+    (sub / "p.yaml").write_text(
+        "datasets: [{name: a, simulate: {d: 3, n: 50}}]\n"
+        "models: [{name: m, learner: {knowledge: k.yaml}}]\n")
+    config, base = pl.load_pipeline(sub / "p.yaml")
+    assert Path(config.models[0].learner.knowledge) == sub.resolve() / "k.yaml"
+    (sub / "dup.yaml").write_text("name: a\nname: b\ndatasets: []\nmodels: []\n")
+    with pytest.raises(ConfigError, match="twice"):
+        pl.load_pipeline(sub / "dup.yaml")

@@ -34,11 +34,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dagforge._io import write_json
-from dagforge.config import FitConfig, format_validation_error
+from dagforge.config import FitConfig, format_validation_error, parse_yaml
 from dagforge.errors import ConfigError, DagforgeError
 from dagforge.graph import read_edge_list, write_adjacency
 from dagforge.metrics import evaluate, r2_sortability, varsortability
@@ -142,15 +141,22 @@ def load_pipeline(path: str | os.PathLike[str]) -> tuple[PipelineConfig, Path]:
         raise ConfigError(f"pipeline config not found: {p}")
     try:
         text = p.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else parse_yaml(text, str(p))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{p}: cannot parse: {' '.join(str(e).split())}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: must be a mapping of keys to values")
     try:
-        return PipelineConfig.model_validate(data), p.resolve().parent
+        config = PipelineConfig.model_validate(data)
     except ValidationError as e:
         raise ConfigError(format_validation_error(e, str(p))) from None
+    base = p.resolve().parent
+    # a model's knowledge file is relative to the config's folder, as in `fit --config`
+    models = [m.model_copy(update={"learner": m.learner.model_copy(
+                  update={"knowledge": str(base / m.learner.knowledge)})})
+              if m.learner.knowledge is not None and not Path(m.learner.knowledge).is_absolute()
+              else m for m in config.models]
+    return config.model_copy(update={"models": models}), base
 
 
 # --------------------------------------------------------------------------- steps
