@@ -115,7 +115,7 @@ def test_knowledge_paths_are_relative_to_the_config_and_duplicate_keys_fail(
     (sub / "p.yaml").write_text(
         "datasets: [{name: a, simulate: {d: 3, n: 50}}]\n"
         "models: [{name: m, learner: {knowledge: k.yaml}}]\n")
-    config, base = pl.load_pipeline(sub / "p.yaml")
+    config, _ = pl.load_pipeline(sub / "p.yaml")
     assert Path(config.models[0].learner.knowledge) == sub.resolve() / "k.yaml"
     (sub / "dup.yaml").write_text("name: a\nname: b\ndatasets: []\nmodels: []\n")
     with pytest.raises(ConfigError, match="twice"):
