@@ -185,11 +185,25 @@ def test_fit_round_trip(tmp_path, capsys) -> None:
                         "--pred", str(out / "edges.csv"), "--scores", str(out / "weights.csv"))
     assert code == 0
     assert json.loads(text)["shd"] <= 1
+    # bootstrap refits add edge_probability.csv (listed in the manifest); a plain refit
+    # into the same directory removes it again
+    code, _, err = run(capsys, "fit", str(sim / "data.csv"), "--bootstrap", "3",
+                       "--stability", "0.6", "--out", str(out))
+    assert code == 0, err
+    P, names = read_adjacency(out / "edge_probability.csv")
+    assert P.shape == (5, 5) and np.all((P >= 0) & (P <= 1))
+    A, _ = read_adjacency(out / "adjacency.csv")
+    np.testing.assert_array_equal(A != 0, P >= 0.6)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "edge_probability.csv" in manifest["files"]
+    assert run(capsys, "fit", str(sim / "data.csv"), "--out", str(out))[0] == 0
+    assert not (out / "edge_probability.csv").exists()
 
 
 @pytest.mark.parametrize(
     ("config", "message"),
-    [("lamda1: 0.1\n", "unknown key 'lamda1'"), ("solver_options:\n  foo: 1\n", "foo")],
+    [("lamda1: 0.1\n", "unknown key 'lamda1'"), ("solver_options:\n  foo: 1\n", "foo"),
+     ("stability: 0.5\n", "stability needs bootstrap"), ("bootstrap: -1\n", "bootstrap")],
 )
 def test_fit_bad_config_exit_2(tmp_path, capsys, config: str, message: str) -> None:
     data = tmp_path / "d.csv"

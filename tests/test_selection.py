@@ -119,3 +119,31 @@ def test_bootstrap_and_stability_reject_bad_settings() -> None:
         sel.bootstrap_edge_probability(DagLearner(), X, n_jobs=0)
     with pytest.raises(ConfigError):
         sel.stable_graph(np.zeros((3, 3)), 0.0)
+
+
+def test_learner_edge_probability_and_stability_selection() -> None:
+    X, B = _small_problem()
+    plain = DagLearner(refine="none", random_state=1).fit(X)
+    assert plain.edge_probability_ is None
+    boot = DagLearner(refine="none", bootstrap=4, random_state=1).fit(X)
+    # the bootstrap leaves the full-data graph alone and matches the selection function
+    np.testing.assert_array_equal(boot.adjacency_, plain.adjacency_)
+    direct = sel.bootstrap_edge_probability(DagLearner(refine="none", random_state=1), X,
+                                            n_boot=4, random_state=1, progress=False)
+    np.testing.assert_array_equal(boot.edge_probability_, direct.probability)
+    assert boot.edge_probability_.shape == (5, 5)
+    # a true edge found in every refit survives stability selection at frequency 1
+    stable = DagLearner(refine="none", bootstrap=4, stability=1.0, random_state=1).fit(X)
+    np.testing.assert_array_equal(stable.adjacency_, boot.edge_probability_ == 1.0)
+    assert is_dag(stable.adjacency_)
+    np.testing.assert_array_equal(stable.weights_ != 0, stable.adjacency_ != 0)
+    assert (stable.adjacency_ & B.astype(bool)).sum() >= 1
+
+
+@pytest.mark.parametrize("params", [{"bootstrap": -1}, {"bootstrap": 2.5},
+                                    {"bootstrap_jobs": 0}, {"stability": 0.5},
+                                    {"bootstrap": 2, "stability": 1.5}])
+def test_learner_rejects_bad_bootstrap_settings(params: dict) -> None:
+    X, _ = _small_problem()
+    with pytest.raises(ConfigError):
+        DagLearner(**params).fit(X)

@@ -149,7 +149,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     config = load_config(args.config) if args.config else FitConfig()
     overrides = {"model": args.model, "seed": args.seed,
                  "standardize": True if args.standardize else None,
-                 "knowledge": args.knowledge, "missing": args.missing}
+                 "knowledge": args.knowledge, "missing": args.missing,
+                 "bootstrap": args.bootstrap, "bootstrap_jobs": args.bootstrap_jobs,
+                 "stability": args.stability}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if overrides:  # checked like the file's values
         config = parse_config({**config.model_dump(), **overrides}, "command line")
@@ -296,6 +298,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "roots, sinks")
     f.add_argument("--missing", choices=["error", "drop"], default=None,
                    help="rows with missing values: refuse the data (default) or drop them")
+    f.add_argument("--bootstrap", type=int, default=None, metavar="B",
+                   help="refit on B row resamples: edge frequencies in edge_probability.csv")
+    f.add_argument("--bootstrap-jobs", type=int, default=None, metavar="J",
+                   help="processes for the bootstrap refits (default 1)")
+    f.add_argument("--stability", type=float, default=None, metavar="F",
+                   help="with --bootstrap: keep the edges found in at least a share F of "
+                        "the refits")
     f.add_argument("--out", required=True, help="output directory")
     f.add_argument("--checkpoint-every", type=int, default=0, metavar="K",
                    help="mlp/gnn with the Adam trainer: also checkpoint every K epochs")

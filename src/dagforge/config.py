@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from dagforge.errors import ConfigError
 
@@ -49,8 +49,17 @@ class FitConfig(BaseModel):
     #: Path of a prior-knowledge file (YAML or JSON, :mod:`dagforge.knowledge`); in a
     #: config file, relative to the file's folder.
     knowledge: str | None = None
+    bootstrap: Annotated[int, Strict()] = Field(0, ge=0)
+    bootstrap_jobs: Annotated[int, Strict()] = Field(1, ge=1)
+    stability: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
     #: Rows with missing values: ``"error"`` (refuse the data) or ``"drop"`` them.
     missing: Literal["error", "drop"] = "error"
+
+    @model_validator(mode="after")
+    def _stability_needs_bootstrap(self) -> FitConfig:
+        if self.stability is not None and not self.bootstrap:
+            raise ValueError("stability needs bootstrap refits (bootstrap > 0)")
+        return self
 
     def learner_params(self) -> dict[str, Any]:
         """Keyword arguments for :class:`~dagforge.estimator.DagLearner`

@@ -124,8 +124,20 @@ class DagLearner(BaseEstimator):
         from the L1 penalty, kept by thresholding and cycle breaking and never removed
         or reversed by the refinement. A dict or a YAML / JSON file path is read with
         :meth:`Knowledge.from_dict` / :func:`~dagforge.knowledge.load_knowledge`.
+    bootstrap : int
+        Number of bootstrap refits (0: none). Each refits a clone of this learner on a
+        resample of the rows; the share of refits holding each edge is
+        ``edge_probability_`` (:func:`dagforge.selection.bootstrap_edge_probability`).
+    bootstrap_jobs : int
+        Processes for the refits (``spawn``); the result does not depend on it.
+    stability : float, optional
+        With ``bootstrap``: keep the edges found in at least this share of the refits
+        (stability selection, :func:`dagforge.selection.stable_graph`) instead of the
+        full-data graph; its weights are refitted (least squares for the linear model,
+        the full-data edge strengths of ``W_`` otherwise).
     random_state : int, optional
-        Seed of the fit's own ``torch.Generator`` (parameter initialisation).
+        Seed of the fit's own ``torch.Generator`` (parameter initialisation) and of the
+        bootstrap resamples.
     device : {"auto", "cpu", "cuda"}
     n_threads : int, "auto" or None
         torch and BLAS threads during ``fit`` (restored afterwards). ``"auto"`` uses
@@ -155,6 +167,9 @@ class DagLearner(BaseEstimator):
         inner: Literal["lbfgs", "adam"] | None = None,
         train_options: dict[str, Any] | None = None,
         knowledge: Knowledge | dict[str, Any] | str | os.PathLike[str] | None = None,
+        bootstrap: int = 0,
+        bootstrap_jobs: int = 1,
+        stability: float | None = None,
         random_state: int | None = None,
         device: Device = "auto",
         n_threads: int | Literal["auto"] | None = "auto",
@@ -174,6 +189,9 @@ class DagLearner(BaseEstimator):
         self.inner = inner
         self.train_options = train_options
         self.knowledge = knowledge
+        self.bootstrap = bootstrap
+        self.bootstrap_jobs = bootstrap_jobs
+        self.stability = stability
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
@@ -194,6 +212,16 @@ class DagLearner(BaseEstimator):
                               f"{self.threshold!r}")
         if self.refine not in ("auto", "none", "hill_climb"):
             raise ConfigError(f"unknown refine {self.refine!r}; choose auto, hill_climb or none")
+        if not (isinstance(self.bootstrap, int) and self.bootstrap >= 0):
+            raise ConfigError(f"bootstrap must be an integer >= 0, got {self.bootstrap!r}")
+        if not (isinstance(self.bootstrap_jobs, int) and self.bootstrap_jobs >= 1):
+            raise ConfigError(f"bootstrap_jobs must be an integer >= 1, got "
+                              f"{self.bootstrap_jobs!r}")
+        if self.stability is not None:
+            if not self.bootstrap:
+                raise ConfigError("stability needs bootstrap refits (bootstrap > 0)")
+            if not 0.0 < self.stability <= 1.0:
+                raise ConfigError(f"stability must lie in (0, 1], got {self.stability}")
 
     def _n_threads(self, d: int) -> int | None:
         if self.n_threads == "auto":
@@ -223,6 +251,7 @@ class DagLearner(BaseEstimator):
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
         Xc, feature_names = check_matrix(X, names)
+        X_in = Xc  # [n, d] as given: bootstrap refits standardise their resamples themselves
         knowledge = as_knowledge(self.knowledge)
         allowed = required = None
         if knowledge is not None and not knowledge.empty:
@@ -262,6 +291,9 @@ class DagLearner(BaseEstimator):
         self.stop_reason_ = result.stop_reason.value
         self.history_ = [r.as_dict() for r in result.history]
         self.solver_state_ = dict(result.state)
+        self.edge_probability_: np.ndarray | None = None
+        if self.bootstrap:
+            self._bootstrap(X_in, Xc, feature_names, required)
         self.fit_seconds_ = time.perf_counter() - start
         log.info("fit: %d edges, h=%.3g, %s, %.2fs", int(self.adjacency_.sum()), self.h_,
                  self.stop_reason_, self.fit_seconds_)
@@ -342,6 +374,28 @@ class DagLearner(BaseEstimator):
             self._threshold = sel.threshold
             return sel.weights
         return threshold_to_dag(W, self.threshold, required)
+
+    def _bootstrap(self, X_in: np.ndarray, X: np.ndarray, names: Sequence[str],
+                   required: np.ndarray | None) -> None:
+        """Set ``edge_probability_`` from bootstrap refits of ``X_in``; with ``stability``,
+        replace the graph by the stable one (weights refitted on ``X``, the data the
+        full fit saw)."""
+        from dagforge.refine import ols_weights
+        from dagforge.selection import bootstrap_edge_probability, stable_graph
+
+        boot = bootstrap_edge_probability(self, X_in, names=names, n_boot=self.bootstrap,
+                                          n_jobs=self.bootstrap_jobs,
+                                          random_state=self.random_state or 0)
+        self.edge_probability_ = boot.probability  # [d, d], share of refits with i -> j
+        if self.stability is None:
+            return
+        A = stable_graph(boot.probability, self.stability, required) != 0
+        if self.model == "linear":
+            self.weights_ = ols_weights(covariance(X).numpy(), A)
+        else:
+            self.weights_ = np.where(A, self.W_, 0.0)
+        self.adjacency_ = A.astype(int)
+        log.info("stability selection at %.2f: %d edges", self.stability, int(A.sum()))
 
     def _solve_linear(self, S: torch.Tensor, loss_name: str, allowed: np.ndarray | None = None,
                       required: np.ndarray | None = None) -> SolverResult:

@@ -2,7 +2,7 @@
 
 A pipeline config (YAML or TOML, every key checked) names data sets (simulated,
 shipped or the user's files), models (each a :class:`~dagforge.config.FitConfig`
-plus optional bootstrap), and where to write. A run writes
+bootstrap refits among its settings), and where to write. A run writes
 ``<out>/<timestamp>-<name>/``::
 
     manifest.json            steps and their state (written after every step)
@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dagforge._io import write_json
 from dagforge.config import FitConfig, format_validation_error, parse_yaml
 from dagforge.errors import ConfigError, DagforgeError
-from dagforge.graph import read_edge_list, write_adjacency
+from dagforge.graph import read_edge_list
 from dagforge.metrics import evaluate, r2_sortability, varsortability
 
 log = logging.getLogger(__name__)
@@ -95,14 +95,11 @@ class DatasetSpec(BaseModel):
 
 
 class ModelSpec(BaseModel):
-    """One learner: a name, its settings, and optional bootstrap stability."""
+    """One learner: a name and its settings (bootstrap refits among them)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
     learner: FitConfig = Field(default_factory=FitConfig)
-    #: bootstrap refits for edge probabilities (0: none)
-    bootstrap: int = Field(0, ge=0)
-    bootstrap_jobs: int = Field(1, ge=1)
 
     @model_validator(mode="after")
     def _name_ok(self) -> ModelSpec:
@@ -265,14 +262,7 @@ def _fit_step(spec: ModelSpec, X: np.ndarray, names: list[str], truth: np.ndarra
     learner.fit(X, names=names)
     run = write_fit(out, learner, names, {"command": "dagforge run", "model": spec.name,
                                           "config": spec.model_dump(), "data": data_info})
-    probability = None
-    if spec.bootstrap:
-        from dagforge.selection import bootstrap_edge_probability
-
-        boot = bootstrap_edge_probability(learner, X, names=names, n_boot=spec.bootstrap,
-                                          n_jobs=spec.bootstrap_jobs, random_state=seed)
-        probability = boot.probability
-        write_adjacency(out / "edge_probability.csv", probability, names)
+    probability = learner.edge_probability_  # None unless the learner bootstraps
     summary: dict[str, Any] = {"n_edges": run["n_edges"], "is_dag": run["is_dag"],
                                "fit_seconds": run["seconds"]}
     warnings: list[str] = []

@@ -290,8 +290,11 @@ def _refit(learner: Any, X: np.ndarray, names: Sequence[str] | None, seed: int) 
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, X.shape[0], size=X.shape[0])
     model = clone(learner)
-    if "random_state" in model.get_params():
+    params = model.get_params()
+    if "random_state" in params:
         model.set_params(random_state=seed % (2**31))
+    if params.get("bootstrap"):  # a DagLearner that bootstraps itself: refit it plainly
+        model.set_params(bootstrap=0, stability=None)
     model.fit(X[idx], names=names)
     return np.asarray(model.adjacency_, dtype=np.int8)
 
