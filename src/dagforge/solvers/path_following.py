@@ -66,12 +66,16 @@ class PathFollowingConfig:
         Stages added after the schedule while ``h > h_tol``.
     inner : InnerOptimizer
         Minimises the warm-up stages (all but the last of the schedule). By
-        default OWL-QN stopped at a relative change of 1e-5 or 200 iterations:
+        default OWL-QN stopped at a relative change of 1e-5 or 100 iterations:
         these stages only warm-start the next, and solving them tightly costs
         3-5x the time for the same final graph after refinement.
     final_inner : InnerOptimizer
-        Minimises the last stage of the schedule and any extra stage, tightly
-        (relative change 1e-6, up to 300 iterations); later stages run while ``h > h_tol``.
+        Minimises the last stage of the schedule and any extra stage (relative
+        change 1e-6, up to 150 iterations); later stages run while ``h > h_tol``.
+        Measured on raw linear ER4 / SF4 d = 20 and ER2 / ER4 / SF4 d = 50 (36
+        data sets), 100 / 150 iterations instead of 200 / 300 give the same graphs
+        after refinement in 20-30% less time (and on standardised d = 20 data
+        slightly better ones).
     """
 
     constraint: str = "logdet"
@@ -83,10 +87,10 @@ class PathFollowingConfig:
     h_tol: float = 1e-8
     max_extra_stages: int = 2
     inner: InnerOptimizer = field(
-        default_factory=lambda: QuasiNewton(OWLQNConfig(tol_change=1e-5, max_iter=200))
+        default_factory=lambda: QuasiNewton(OWLQNConfig(tol_change=1e-5, max_iter=100))
     )
     final_inner: InnerOptimizer = field(
-        default_factory=lambda: QuasiNewton(OWLQNConfig(tol_change=1e-6, max_iter=300))
+        default_factory=lambda: QuasiNewton(OWLQNConfig(tol_change=1e-6, max_iter=150))
     )
 
 
