@@ -190,7 +190,7 @@ def test_fit_round_trip(tmp_path, capsys) -> None:
     code, _, err = run(capsys, "fit", str(sim / "data.csv"), "--bootstrap", "3",
                        "--stability", "0.6", "--out", str(out))
     assert code == 0, err
-    P, names = read_adjacency(out / "edge_probability.csv")
+    P, _ = read_adjacency(out / "edge_probability.csv")
     assert P.shape == (5, 5) and np.all((P >= 0) & (P <= 1))
     A, _ = read_adjacency(out / "adjacency.csv")
     np.testing.assert_array_equal(A != 0, P >= 0.6)

@@ -31,6 +31,16 @@ def test_recovers_known_graph(refine: str) -> None:
         np.testing.assert_allclose(m.weights_[TRUE != 0], TRUE[TRUE != 0], atol=0.15)
 
 
+class _LargeGraphPolicy(DagLearner):
+    REFINE_MULTISTART_MAX_D = 4  # treat the 5-node problem as a large one
+
+
+def test_large_graphs_refine_from_the_final_solve_only() -> None:
+    m = _LargeGraphPolicy(random_state=0).fit(simulate())
+    assert set(m.refine_scores_) == {"threshold@0"}  # no empty / order starts, no kicks
+    np.testing.assert_array_equal(m.adjacency_, (TRUE != 0).astype(int))
+
+
 def test_dataframe_names_are_kept_and_graph_has_weights() -> None:
     names = ["Raf", "Mek", "Erk", "PKA", "Akt"]
     m = DagLearner().fit(pd.DataFrame(simulate(), columns=names))

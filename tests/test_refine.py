@@ -95,6 +95,14 @@ def test_refine_picks_best_scoring_start_and_returns_dag() -> None:
     assert min(scores.values()) == pytest.approx(bic_score(S, 2000, W != 0, "equal"))
 
 
+def test_refine_single_start_climbs_from_the_thresholded_graph_only() -> None:
+    S, _ = chain_data()
+    near = np.array([[0, 0.9, 0.4], [0, 0, 0.8], [0, 0, 0]])  # chain plus a spurious 0 -> 2
+    W, scores = refine(S, 2000, [near], 0.3, noise="equal", multistart=False)
+    assert set(scores) == {"threshold@0"}
+    np.testing.assert_array_equal(W != 0, [[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+
+
 def test_equal_variance_order_is_a_causal_order() -> None:
     from dagforge.refine import equal_variance_order
     from dagforge.simulate import simulate

@@ -103,7 +103,8 @@ class DagLearner(BaseEstimator):
         ``"auto"``: ``"hill_climb"`` for the linear model, ``"none"`` for the others
         (the refinement's score is linear-Gaussian). ``"hill_climb"``: local search
         on the extended BIC from several starts built from the solver's iterates
-        (:func:`dagforge.refine.refine`), with the noise model of ``loss``.
+        (:func:`dagforge.refine.refine`), with the noise model of ``loss``; above
+        ``REFINE_MULTISTART_MAX_D`` variables from the final solve's graph only.
     penalty, gamma : float
         Score cost of an edge in the refinement: ``penalty * log(n) / 2 + gamma * log(d)``.
     standardize : bool
@@ -149,6 +150,12 @@ class DagLearner(BaseEstimator):
     #: search (:func:`dagforge.refine.refine`), drawn from ``random_state`` (0 when None,
     #: so a fit is reproducible).
     REFINE_KICKS = 20
+    #: Above this many variables the refinement climbs from the final solve's
+    #: thresholded graph alone, without kicks: each climb from a far-off start (empty
+    #: graph, order-restricted) costs minutes there, while the solver's graph is
+    #: already close (measured: ER2 d = 500, n = 5000: F1 0.91 thresholded, 0.995
+    #: after one climb of 10 s).
+    REFINE_MULTISTART_MAX_D = 200
 
     def __init__(
         self,
@@ -317,9 +324,15 @@ class DagLearner(BaseEstimator):
         weights = self._select(result.W, X, "linear", required)
         if self.refine == "none":
             return result, weights
+        small = X.shape[1] <= self.REFINE_MULTISTART_MAX_D
         kw = dict(penalty=self.penalty, gamma=self.gamma, allowed=allowed, required=required,
-                  kicks=self.REFINE_KICKS, rng=np.random.default_rng(self.random_state or 0))
-        fits = {self.noise_model_: (result, *refine(S, n, result.path, self._threshold,
+                  kicks=self.REFINE_KICKS if small else 0, multistart=small,
+                  rng=np.random.default_rng(self.random_state or 0))
+
+        def path(res: SolverResult) -> list[np.ndarray]:
+            return list(res.path) if small else [res.path[-1]]
+
+        fits = {self.noise_model_: (result, *refine(S, n, path(result), self._threshold,
                                                      noise=self.noise_model_, **kw))}
         if self.loss == "auto":
             # Do equal variances fit the least-squares graph as well as one variance per
@@ -329,7 +342,7 @@ class DagLearner(BaseEstimator):
             if (total_bic(S, n, A_ev, "unequal", self.penalty, self.gamma)
                     < total_bic(S, n, A_ev, "equal", self.penalty, self.gamma)):
                 res_nv = self._solve_linear(S_t, "nll", allowed, required)
-                fits["unequal"] = (res_nv, *refine(S, n, res_nv.path, self._threshold,
+                fits["unequal"] = (res_nv, *refine(S, n, path(res_nv), self._threshold,
                                                    noise="unequal", **kw))
         self.noise_model_, self.noise_scores_ = choose_noise_model(
             S, n, {nm: w for nm, (_, w, _) in fits.items()}, self.penalty, self.gamma)
