@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from dagforge.errors import GraphError
 from dagforge.graph import is_dag, threshold_to_dag, topological_order
@@ -57,14 +58,39 @@ __all__ = [
 NoiseModel = Literal["equal", "unequal"]
 
 
-def _regress(S: np.ndarray, parents: np.ndarray, j: int) -> tuple[np.ndarray, float, np.ndarray]:
-    """OLS of ``j`` on ``parents`` from ``S``: (coefficients, residual variance, inv(S_PP))."""
+#: Smallest residual variance, relative to the variable's variance, that the scores
+#: take at face value: below it the difference of two nearly equal numbers is rounding.
+R_FLOOR = 1e-12
+
+
+def _regress(S: np.ndarray, parents: np.ndarray,
+             j: int) -> tuple[np.ndarray, float, np.ndarray]:
+    """OLS of ``j`` on ``parents`` from ``S``: (coefficients, residual variance, ``R``)
+    with ``R^T R = inv(S_PP)`` (``R`` of shape (p, p)).
+
+    The residual variance ``S_jj - s^T S_PP^{-1} s`` is computed as ``S_jj - |z|^2``
+    with ``z = L^{-1} s`` from the Cholesky factor ``L`` of the equilibrated
+    ``S_PP``: raw variables' variances can differ by 10^9 (scale-free graphs), and
+    a residual variance a billionth of the variable's is then lost entirely by the
+    textbook formula through ``inv(S_PP)`` (error ~ cond(S_PP) * eps * S_jj), but
+    kept to a few digits this way (error ~ sqrt(cond) * eps * S_jj). A numerically
+    singular ``S_PP`` falls back to its eigen-decomposition (a pseudo-inverse).
+    """
     if len(parents) == 0:
         return np.zeros(0), float(S[j, j]), np.zeros((0, 0))
-    K = np.linalg.inv(S[np.ix_(parents, parents)])  # [p, p]
-    beta = K @ S[parents, j]  # [p]
-    r = float(S[j, j] - S[j, parents] @ beta)
-    return beta, r, K
+    sd = np.sqrt(np.diag(S)[parents])  # [p]
+    C = S[np.ix_(parents, parents)] / np.outer(sd, sd)  # correlation of the parents, [p, p]
+    try:
+        L = np.linalg.cholesky(C)  # [p, p], lower
+        Linv = solve_triangular(L, np.eye(len(parents)), lower=True)  # [p, p]
+    except np.linalg.LinAlgError:
+        e, V = np.linalg.eigh(C)
+        Linv = (V / np.sqrt(np.maximum(e, 1e-15))).T  # Linv^T Linv = pinv(C)
+    R = Linv / sd[None, :]  # [p, p], R^T R = inv(S_PP)
+    z = R @ S[parents, j]  # [p]
+    beta = R.T @ z  # [p]
+    r = max(float(S[j, j] - z @ z), R_FLOOR * float(S[j, j]))
+    return beta, r, R
 
 
 def ols_weights(S: np.ndarray, A: np.ndarray) -> np.ndarray:
@@ -183,21 +209,21 @@ def hill_climb(
 
     def update(j: int) -> None:
         pa = np.flatnonzero(A[:, j])
-        beta, r[j], K = _regress(S, pa, j)
+        beta, r[j], R = _regress(S, pa, j)
         if len(pa):
-            M = S[:, pa] @ K  # [d, p]
-            cov_ij = S[:, j] - M @ S[pa, j]  # partial covariance of i and j given P
-            var_i = diagS - np.sum(M * S[:, pa], axis=1)  # partial variance of i given P
+            Z = R @ S[pa, :]  # [p, d]; Z^T Z = S_:P inv(S_PP) S_P:
+            cov_ij = S[:, j] - Z.T @ Z[:, j]  # partial covariance of i and j given P
+            var_i = diagS - np.sum(Z * Z, axis=0)  # partial variance of i given P
         else:
             cov_ij, var_i = S[:, j].copy(), diagS.copy()
         with np.errstate(divide="ignore", invalid="ignore"):
-            col = r[j] - cov_ij**2 / var_i
+            col = np.maximum(r[j] - cov_ij**2 / var_i, R_FLOOR * diagS[j])
         col[pa] = np.nan
         col[j] = np.nan
         r_add[:, j] = col
         r_del[:, j] = np.nan
         if len(pa):
-            r_del[pa, j] = r[j] + beta**2 / np.diag(K)
+            r_del[pa, j] = r[j] + beta**2 / np.sum(R * R, axis=0)  # / diag(inv(S_PP))
 
     for j in range(d):
         update(j)
