@@ -138,3 +138,29 @@ def test_kicks_never_worsen_the_score_and_are_reproducible() -> None:
     assert is_dag(W1)
     with pytest.raises(ValueError, match="rng"):
         refine(S, 1000, path, 0.3, kicks=1)
+
+
+def test_residual_variances_survive_a_billionfold_variance_range() -> None:
+    """A chain x0 -> ... -> x8 with weight 4: var(x8) is about 4e9 times var(x0), and
+    the textbook inv(S_PP) formula returned residual variances near 0 for it."""
+    rng = np.random.default_rng(0)
+    n, d = 5000, 9
+    X = np.zeros((n, d))
+    X[:, 0] = rng.normal(size=n)
+    for k in range(1, d):
+        X[:, k] = 4.0 * X[:, k - 1] + rng.normal(size=n)
+    Xc = X - X.mean(0)
+    S = Xc.T @ Xc / n
+    A = np.eye(d, k=1, dtype=bool)  # the true chain
+    # residual variances from the data by least squares (QR: no squared condition number)
+    for j in range(1, d):
+        resid = np.linalg.lstsq(Xc[:, :j], Xc[:, j], rcond=None)[1][0] / n
+        assert resid == pytest.approx(1.0, rel=0.1)
+    np.testing.assert_allclose(np.diag(ols_weights(S, A), k=1), 4.0, atol=0.05)
+    # the score of the true graph uses residual variances close to 1 (the noise variance)
+    per_edge = edge_penalty(n, d, 1.0, 0.0)
+    fit = bic_score(S, n, A, "unequal", 1.0, 0.0) - per_edge * A.sum()
+    assert fit / (0.5 * n) == pytest.approx(np.log(np.diag(S)[0]), abs=0.2)
+    # and hill climbing from the empty graph finds the chain's equivalence class
+    W = hill_climb(S, n, np.zeros((d, d)), noise="unequal")
+    np.testing.assert_array_equal((W != 0) | (W != 0).T, A | A.T)
