@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/selection.py run [--seeds 0 1 2] [--families ...]
+    python benchmarks/selection.py run [--seeds 0 1 2] [--families ...] [--redo]
     python benchmarks/selection.py report
 
 For each data set one fit (``DagLearner``, no refinement, so that the threshold
@@ -23,6 +23,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse
 import json
 import logging
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -36,6 +37,9 @@ from dagforge.graph import threshold_to_dag
 from dagforge.metrics import evaluate
 from dagforge.selection import select_threshold
 from dagforge.simulate import simulate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import SOURCE
 
 torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
@@ -66,7 +70,7 @@ def done() -> set[tuple[str, int]]:
 
 
 def run(args: argparse.Namespace) -> None:
-    finished = done()
+    finished = set() if args.redo else done()
     for family in args.families:
         sim_kw, model, std = FAMILIES[family]
         for seed in args.seeds:
@@ -78,7 +82,8 @@ def run(args: argparse.Namespace) -> None:
             m = DagLearner(model=model, refine="none", random_state=seed).fit(X)
             fit_s = time.perf_counter() - t0
             rec = {"family": family, "seed": seed, "fit_seconds": fit_s,
-                   "true_edges": int(sim.B.sum()), "dagforge": __version__, "rules": {}}
+                   "true_edges": int(sim.B.sum()), "dagforge": __version__,
+                   "source": SOURCE, "measured_at": time.time(), "rules": {}}
             for name, kw in RULES.items():
                 t0 = time.perf_counter()
                 if kw is None:
@@ -99,8 +104,9 @@ def run(args: argparse.Namespace) -> None:
 
 def report() -> None:
     recs = [json.loads(x) for x in JSONL.read_text().splitlines()] if JSONL.exists() else []
+    latest = {(r["family"], r["seed"]): r for r in recs}  # a --redo record replaces older ones
     by = defaultdict(list)
-    for r in recs:
+    for r in latest.values():
         by[r["family"]].append(r)
     lines = ["# Threshold selection", "",
              "Written by `python benchmarks/selection.py report` from `selection.jsonl`",
@@ -131,6 +137,8 @@ def main() -> None:
     r = sub.add_parser("run")
     r.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     r.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    r.add_argument("--redo", action="store_true",
+                   help="measure again where recorded (the latest record per data set wins)")
     sub.add_parser("report")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
