@@ -7,7 +7,15 @@ import pytest
 
 from dagforge.errors import GraphError
 from dagforge.graph import is_dag
-from dagforge.refine import bic_score, edge_penalty, hill_climb, ols_weights, order_dag, refine
+from dagforge.refine import (
+    _smallest,
+    bic_score,
+    edge_penalty,
+    hill_climb,
+    ols_weights,
+    order_dag,
+    refine,
+)
 
 
 def chain_data(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -164,3 +172,13 @@ def test_residual_variances_survive_a_billionfold_variance_range() -> None:
     # and hill climbing from the empty graph finds the chain's equivalence class
     W = hill_climb(S, n, np.zeros((d, d)), noise="unequal")
     np.testing.assert_array_equal((W != 0) | (W != 0).T, A | A.T)
+
+
+def test_smallest_is_the_finite_prefix_of_a_stable_argsort() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        x = rng.integers(0, 5, size=rng.integers(1, 60)).astype(float)  # many ties
+        x[rng.random(x.size) < 0.3] = np.inf
+        k = int(rng.integers(1, 20))
+        full = np.argsort(x, kind="stable")[:k]
+        np.testing.assert_array_equal(_smallest(x, k), full[np.isfinite(x[full])])
