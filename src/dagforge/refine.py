@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg.lapack import dpotrf, dtrtri
 
 from dagforge.errors import GraphError
 from dagforge.graph import is_dag, threshold_to_dag, topological_order
@@ -80,10 +80,11 @@ def _regress(S: np.ndarray, parents: np.ndarray,
         return np.zeros(0), float(S[j, j]), np.zeros((0, 0))
     sd = np.sqrt(np.diag(S)[parents])  # [p]
     C = S[np.ix_(parents, parents)] / np.outer(sd, sd)  # correlation of the parents, [p, p]
-    try:
-        L = np.linalg.cholesky(C)  # [p, p], lower
-        Linv = solve_triangular(L, np.eye(len(parents)), lower=True)  # [p, p]
-    except np.linalg.LinAlgError:
+    # LAPACK directly: this runs tens of thousands of times per search, on small matrices
+    L, info = dpotrf(C, lower=1, clean=1)  # [p, p], lower Cholesky factor
+    if info == 0:
+        Linv, info = dtrtri(L, lower=1)  # [p, p]
+    if info != 0:  # numerically singular
         e, V = np.linalg.eigh(C)
         Linv = (V / np.sqrt(np.maximum(e, 1e-15))).T  # Linv^T Linv = pinv(C)
     R = Linv / sd[None, :]  # [p, p], R^T R = inv(S_PP)
