@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 
 from dagforge.errors import ConfigError
 
-__all__ = ["MAX_SEED", "FitConfig", "load_config", "parse_config", "parse_yaml"]
+__all__ = ["MAX_SEED", "FitConfig", "load_config", "parse_config", "parse_yaml",
+           "read_config_file"]
 
 #: The largest seed accepted (numpy and torch both take 0 .. 2**32 - 1).
 MAX_SEED = 2**32 - 1
@@ -163,19 +164,25 @@ def parse_yaml(text: str, source: str) -> Any:
         raise ConfigError(f"{source}: cannot parse: nested too deeply") from None
 
 
+def read_config_file(path: str | os.PathLike[str], what: str = "config file") -> Any:
+    """The parsed content of a ``.toml`` file, or of a YAML file (any other suffix);
+    a missing, unreadable or malformed file is a one-line :class:`ConfigError`."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{what} not found: {p}")
+    try:
+        text = p.read_text(encoding="utf-8")
+        return tomllib.loads(text) if p.suffix.lower() == ".toml" else parse_yaml(text, str(p))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot parse: {' '.join(str(e).split())}") from None
+
+
 def load_config(path: str | os.PathLike[str]) -> FitConfig:
     """Read a ``.yaml``/``.yml`` or ``.toml`` fit config."""
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file not found: {p}")
-    if p.suffix.lower() not in (".toml", ".yaml", ".yml"):
+    if p.is_file() and p.suffix.lower() not in (".toml", ".yaml", ".yml"):
         raise ConfigError(f"{p}: config must be .yaml, .yml or .toml")
-    try:
-        text = p.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else parse_yaml(text, str(p))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: cannot parse: {' '.join(str(e).split())}") from None
-    config = parse_config(data, str(p))
+    config = parse_config(read_config_file(p), str(p))
     if config.knowledge is not None and not Path(config.knowledge).is_absolute():
         config = config.model_copy(update={"knowledge": str(p.parent / config.knowledge)})
     return config

@@ -118,24 +118,18 @@ def _no_swaps(piv: Tensor) -> bool:
 
 
 def _lu_leaf_(M: Tensor) -> None:
-    """In-place LU without pivoting of a block: LAPACK if it did not pivot, else unblocked."""
+    """In-place LU without pivoting of a CPU block (CUDA has its own no-pivot LU, see
+    :func:`_lu_nopivot`): LAPACK if it did not pivot, else unblocked elimination."""
     n = M.shape[0]
     LU, piv, info = torch.linalg.lu_factor_ex(M)  # LAPACK; usable when it did not pivot
     if int(info) == 0 and _no_swaps(piv):
         M.copy_(LU)
         return
-    if M.device.type == "cpu":  # numpy view: a tenth of torch's per-call overhead
-        A = M.detach().numpy()  # [n, n], shares M's memory
-        with np.errstate(all="ignore"):  # a zero / NaN pivot: caught by the caller
-            for k in range(n - 1):
-                A[k + 1 :, k] /= A[k, k]
-                A[k + 1 :, k + 1 :] -= np.multiply.outer(A[k + 1 :, k], A[k, k + 1 :])
-        return
-    for k in range(n - 1):
-        col = M[k + 1 :, k]  # [n-k-1]
-        col.div_(M[k, k])
-        # rank-1 update as a (BLAS) matmul: much faster than addr_
-        M[k + 1 :, k + 1 :].addmm_(col[:, None], M[k : k + 1, k + 1 :], alpha=-1.0)
+    A = M.detach().numpy()  # [n, n], shares M's memory; a tenth of torch's per-op overhead
+    with np.errstate(all="ignore"):  # a zero / NaN pivot: caught by the caller
+        for k in range(n - 1):
+            A[k + 1 :, k] /= A[k, k]
+            A[k + 1 :, k + 1 :] -= np.multiply.outer(A[k + 1 :, k], A[k, k + 1 :])
 
 
 def _column_dominant(M: Tensor) -> bool:

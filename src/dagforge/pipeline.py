@@ -29,7 +29,6 @@ import logging
 import os
 import re
 import time
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,7 +36,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dagforge._io import write_json
-from dagforge.config import FitConfig, format_validation_error, parse_yaml
+from dagforge.config import FitConfig, format_validation_error, read_config_file
 from dagforge.errors import ConfigError, DagforgeError
 from dagforge.graph import read_edge_list
 from dagforge.metrics import evaluate, r2_sortability, varsortability
@@ -134,13 +133,7 @@ class PipelineConfig(BaseModel):
 def load_pipeline(path: str | os.PathLike[str]) -> tuple[PipelineConfig, Path]:
     """Read and validate a pipeline config; returns it and its folder (for relative paths)."""
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"pipeline config not found: {p}")
-    try:
-        text = p.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else parse_yaml(text, str(p))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: cannot parse: {' '.join(str(e).split())}") from None
+    data = read_config_file(p, "pipeline config")
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: must be a mapping of keys to values")
     try:
