@@ -36,10 +36,11 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from scipy.linalg.lapack import dpotrf, dtrtri
 
 from dagforge.errors import GraphError
 from dagforge.graph import is_dag, threshold_to_dag, topological_order
+from dagforge.order_search import order_search
+from dagforge.regression import R_FLOOR, edge_penalty, regress
 
 log = logging.getLogger(__name__)
 
@@ -58,62 +59,21 @@ __all__ = [
 NoiseModel = Literal["equal", "unequal"]
 
 
-#: Smallest residual variance, relative to the variable's variance, that the scores
-#: take at face value: below it the difference of two nearly equal numbers is rounding.
-R_FLOOR = 1e-12
-
-
-def _regress(S: np.ndarray, parents: np.ndarray,
-             j: int) -> tuple[np.ndarray, float, np.ndarray]:
-    """OLS of ``j`` on ``parents`` from ``S``: (coefficients, residual variance, ``R``)
-    with ``R^T R = inv(S_PP)`` (``R`` of shape (p, p)).
-
-    The residual variance ``S_jj - s^T S_PP^{-1} s`` is computed as ``S_jj - |z|^2``
-    with ``z = L^{-1} s`` from the Cholesky factor ``L`` of the equilibrated
-    ``S_PP``: raw variables' variances can differ by 10^9 (scale-free graphs), and
-    a residual variance a billionth of the variable's is then lost entirely by the
-    textbook formula through ``inv(S_PP)`` (error ~ cond(S_PP) * eps * S_jj), but
-    kept to a few digits this way (error ~ sqrt(cond) * eps * S_jj). A numerically
-    singular ``S_PP`` falls back to its eigen-decomposition (a pseudo-inverse).
-    """
-    if len(parents) == 0:
-        return np.zeros(0), float(S[j, j]), np.zeros((0, 0))
-    sd = np.sqrt(np.diag(S)[parents])  # [p]
-    C = S[np.ix_(parents, parents)] / np.outer(sd, sd)  # correlation of the parents, [p, p]
-    # LAPACK directly: this runs tens of thousands of times per search, on small matrices
-    L, info = dpotrf(C, lower=1, clean=1)  # [p, p], lower Cholesky factor
-    if info == 0:
-        Linv, info = dtrtri(L, lower=1)  # [p, p]
-    if info != 0:  # numerically singular
-        e, V = np.linalg.eigh(C)
-        Linv = (V / np.sqrt(np.maximum(e, 1e-15))).T  # Linv^T Linv = pinv(C)
-    R = Linv / sd[None, :]  # [p, p], R^T R = inv(S_PP)
-    z = R @ S[parents, j]  # [p]
-    beta = R.T @ z  # [p]
-    r = max(float(S[j, j] - z @ z), R_FLOOR * float(S[j, j]))
-    return beta, r, R
-
-
 def ols_weights(S: np.ndarray, A: np.ndarray) -> np.ndarray:
     """Weights of the linear SEM on the graph ``A`` fitted by OLS from the covariance ``S``."""
     W = np.zeros_like(S, dtype=float)
     for j in range(S.shape[0]):
         pa = np.flatnonzero(A[:, j])
         if len(pa):
-            W[pa, j] = _regress(S, pa, j)[0]
+            W[pa, j] = regress(S, pa, j)[0]
     return W
-
-
-def edge_penalty(n: int, d: int, penalty: float = 1.0, gamma: float = 0.0) -> float:
-    """Score cost of one edge: ``penalty * log(n) / 2 + gamma * log(d)``."""
-    return penalty * 0.5 * float(np.log(n)) + gamma * float(np.log(d))
 
 
 def bic_score(S: np.ndarray, n: int, A: np.ndarray, noise: NoiseModel = "unequal",
               penalty: float = 1.0, gamma: float = 0.0) -> float:
     """The (extended) BIC of graph ``A`` (lower is better); see the module docstring."""
     d = S.shape[0]
-    r = np.array([_regress(S, np.flatnonzero(A[:, j]), j)[1] for j in range(d)])
+    r = np.array([regress(S, np.flatnonzero(A[:, j]), j)[1] for j in range(d)])
     r = np.maximum(r, 1e-300)
     fit = 0.5 * n * np.log(r).sum() if noise == "unequal" else 0.5 * n * d * np.log(r.mean())
     return float(fit + edge_penalty(n, d, penalty, gamma) * np.count_nonzero(A))
@@ -224,7 +184,7 @@ def hill_climb(
 
     def update(j: int) -> None:
         pa = np.flatnonzero(A[:, j])
-        beta, r[j], R = _regress(S, pa, j)
+        beta, r[j], R = regress(S, pa, j)
         if len(pa):
             Z = R @ S[pa, :]  # [p, d]; Z^T Z = S_:P inv(S_PP) S_P:
             cov_ij = S[:, j] - Z.T @ Z[:, j]  # partial covariance of i and j given P
@@ -256,10 +216,10 @@ def hill_climb(
         changed = {}
         pa_j = set(np.flatnonzero(A[:, j]).tolist())
         pa_j = pa_j | {i} if kind == 0 else pa_j - {i}
-        changed[j] = _regress(S, np.array(sorted(pa_j), dtype=int), j)[1]
+        changed[j] = regress(S, np.array(sorted(pa_j), dtype=int), j)[1]
         if kind == 2:
             pa_i = set(np.flatnonzero(A[:, i]).tolist()) | {j}
-            changed[i] = _regress(S, np.array(sorted(pa_i), dtype=int), i)[1]
+            changed[i] = regress(S, np.array(sorted(pa_i), dtype=int), i)[1]
         nodes = np.array(list(changed))
         new_r = np.maximum(np.array(list(changed.values())), 1e-300)
         if noise == "unequal":
@@ -420,6 +380,12 @@ def refine(
     Different starts end in different local optima of the greedy search; the
     score decides among them.
 
+    Under ``noise="unequal"`` (a decomposable score) two more starts: the DAGs
+    that :func:`dagforge.order_search.order_search` reaches from the causal order
+    of the best graph so far and from the order of the last ``W`` in ``path``,
+    each then climbed. Moving whole variables through the order leaves the dense
+    local optima that edge moves get stuck in on standardised data.
+
     Then ``kicks`` rounds of iterated local search: perturb the best graph (delete
     a random sixth of its free edges, reversing half of those where that stays
     acyclic), climb again, keep the result if it scores better. Greedy search on
@@ -442,7 +408,7 @@ def refine(
         OLS-weighted best DAG.
     scores : dict
         Final score reached from each start (``"threshold@k"``, ``"order@k"``,
-        ``"empty"``, ...), and ``"kicks"`` after the perturbation rounds.
+        ``"empty"``, ``"order_search@best"``, ...), and ``"kicks"`` after the perturbation rounds.
 
     Raises
     ------
@@ -487,6 +453,17 @@ def refine(
         if scores[name] < best_score - 1e-9:
             best, best_score = Wr, scores[name]
     assert best is not None  # the empty start, or threshold_to_dag's, is acyclic
+    if noise == "unequal" and multistart:
+        orders = {"order_search@best": topological_order(best != 0),
+                  "order_search@solver": topological_order(
+                      threshold_to_dag(path[-1] * allow, 0.0, req) != 0)}
+        for name, order in orders.items():
+            A0, _ = order_search(S, n, order, penalty=penalty, gamma=gamma, allowed=allow,
+                                 required=req, rng=rng)
+            Wr = hill_climb(S, n, A0, allowed=allow, **kw)
+            scores[name] = bic_score(S, n, Wr != 0, noise, penalty, gamma)
+            if scores[name] < best_score - 1e-9:
+                best, best_score = Wr, scores[name]
     if kicks > 0:
         if rng is None:
             raise ValueError("refine: kicks > 0 needs an rng")
