@@ -29,11 +29,6 @@ def chain_data(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return Xc.T @ Xc / n, X
 
 
-def test_edge_penalty_is_bic_plus_extension() -> None:
-    assert edge_penalty(100, 10) == pytest.approx(0.5 * np.log(100))
-    assert edge_penalty(100, 10, penalty=2, gamma=1) == pytest.approx(np.log(100) + np.log(10))
-
-
 def test_bic_score_by_hand() -> None:
     S = np.array([[2.0, 1.0], [1.0, 1.5]])
     n = 100
