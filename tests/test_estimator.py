@@ -140,8 +140,60 @@ def test_nonlinear_models_through_the_estimator(model: str) -> None:
     m = DagLearner(model=model, random_state=0, model_options={"hidden": (8,)} if model == "mlp"
                    else None).fit(X)
     assert is_dag(m.adjacency_) and m.adjacency_.shape == (3, 3)
-    assert m.noise_model_ is None and m.refine_scores_ == {}
+    assert m.noise_model_ in ("equal", "unequal") and m.refine_scores_ == {}
     assert m.history_
+
+
+def dispersed_chain(n: int = 300, seed: int = 0) -> np.ndarray:
+    """Standardised x0 -> x1 -> x2 with little noise below the root: after
+    standardising, the residual variances are about 1, 0.01 and 0.01."""
+    rng = np.random.default_rng(seed)
+    x0 = rng.normal(size=n)
+    x1 = np.tanh(2 * x0) + 0.1 * rng.normal(size=n)
+    x2 = np.sin(2 * x1) + 0.1 * rng.normal(size=n)
+    X = np.column_stack([x0, x1, x2])
+    return (X - X.mean(0)) / X.std(0)
+
+
+SMALL_MLP = {"model": "mlp", "random_state": 0, "model_options": {"hidden": (4,)},
+             "solver_options": {"s": (1.0, 1.0), "max_extra_stages": 1}}
+
+
+def test_nonlinear_auto_loss_switches_to_the_likelihood_when_variances_spread() -> None:
+    X = dispersed_chain()
+    auto = DagLearner(**SMALL_MLP).fit(X)
+    assert auto.residual_spread_ > DagLearner.NONLINEAR_NLL_SPREAD
+    assert auto.noise_model_ == "unequal" and is_dag(auto.adjacency_)
+    ls = DagLearner(loss="ls", **SMALL_MLP).fit(X)
+    assert ls.noise_model_ == "equal" and ls.residual_spread_ is None
+    nll = DagLearner(loss="nll", **SMALL_MLP).fit(X)
+    np.testing.assert_array_equal(nll.W_, auto.W_)  # the switched fit is the nll fit
+    # equal noise, not standardised: the spread stays small and least squares stays
+    rng = np.random.default_rng(1)
+    x0 = rng.normal(size=300)
+    X_eq = np.column_stack([x0, np.tanh(2 * x0) + rng.normal(size=300)])
+    eq = DagLearner(**SMALL_MLP).fit(X_eq)
+    assert eq.residual_spread_ < DagLearner.NONLINEAR_NLL_SPREAD and eq.noise_model_ == "equal"
+
+
+def test_nonlinear_loss_settings_are_checked() -> None:
+    X = dispersed_chain(n=100)
+    with pytest.raises(ConfigError, match="contradicts"):
+        DagLearner(model="mlp", loss="ls", model_options={"loss": "nll"}).fit(X)
+    with pytest.raises(ConfigError, match="unknown loss"):
+        DagLearner(model="gnn", loss="l1").fit(X)
+
+
+def test_nonlinear_auto_loss_resumes_the_likelihood_fit(tmp_path) -> None:
+    from dagforge.checkpoint import load_checkpoint
+    from dagforge.resume import CHECKPOINT_FILE
+
+    X = dispersed_chain()
+    full = DagLearner(**SMALL_MLP).fit(X, checkpoint_dir=tmp_path)
+    assert load_checkpoint(tmp_path / CHECKPOINT_FILE).config["model_options"]["loss"] == "nll"
+    again = DagLearner(**SMALL_MLP).fit(X, checkpoint_dir=tmp_path, resume=True)
+    np.testing.assert_array_equal(again.W_, full.W_)
+    assert again.noise_model_ == "unequal"
 
 
 def test_threshold_auto_is_chosen_without_the_truth_and_recorded() -> None:

@@ -70,6 +70,7 @@ __all__ = [
     "default_inner",
     "edge_l1_weights",
     "fit_nonlinear",
+    "residual_variances",
 ]
 
 ModelName = Literal["mlp", "gnn"]
@@ -116,6 +117,8 @@ class StructureModel(Protocol):
     def loss(self, X: Tensor) -> Tensor: ...
 
     def l1_parameters(self) -> list[Tensor]: ...
+
+    def predict(self, X: Tensor) -> Tensor: ...
 
 
 class NonlinearFit(NamedTuple):
@@ -398,6 +401,21 @@ def fit_nonlinear(
         checkpointer.finish(result.state)
     history = copy.deepcopy(trainer.history) if trainer is not None else []
     return NonlinearFit(result=result, model=net, train_history=history)
+
+
+def residual_variances(model: nn.Module, X: np.ndarray | Tensor) -> np.ndarray:
+    """Mean squared residual of each variable, shape (d,), under the fitted ``model``
+    (evaluation mode: deterministic predictions) on ``X`` of shape (n, d)."""
+    param = next(model.parameters())
+    Xt = torch.as_tensor(np.asarray(X, dtype=float), dtype=param.dtype, device=param.device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            res = Xt - model.predict(Xt)  # type: ignore[operator]  # [n, d]
+    finally:
+        model.train(was_training)
+    return (res**2).mean(dim=0).cpu().numpy()
 
 
 def _plain_options(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -395,6 +395,10 @@ class DAGGNN(nn.Module):
                              z_logvar=self.z_logvar, adjacency=A)
         return self._forward_linear(X, A)
 
+    def predict(self, X: Tensor) -> Tensor:
+        """Predictions (reconstructions) of ``X`` (n, d), shape (n, d): ``self(X).x_hat``."""
+        return self(X).x_hat
+
     def _forward_linear(self, X: Tensor, A: Tensor) -> GNNOutput:
         """DAG-GNN's encoder, (I - A^T) propagation, linear solve and decoder."""
         n, d = X.shape

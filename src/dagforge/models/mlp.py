@@ -278,6 +278,10 @@ class MLPSEM(nn.Module):
                 h = h + self.biases[layer].squeeze(-1) if layer == last else h + self.biases[layer]
         return h  # [n, d]
 
+    def predict(self, X: Tensor) -> Tensor:
+        """Predictions of ``X`` (n, d), shape (n, d): the same as calling the model."""
+        return self(X)
+
     def l2_penalty(self) -> Tensor:
         r""":math:`\frac12 \sum \theta^2` over the weights of the layers after the first."""
         return 0.5 * sum((W**2).sum() for W in self.weights)  # type: ignore[return-value]
