@@ -110,7 +110,8 @@ class DagLearner(BaseEstimator):
         ``"auto"``: ``"hill_climb"`` for the linear model, ``"none"`` for the others
         (the refinement's score is linear-Gaussian). ``"hill_climb"``: local search
         on the extended BIC from several starts built from the solver's iterates
-        (:func:`dagforge.refine.refine`), with the noise model of ``loss``; above
+        (:func:`dagforge.refine.refine`; under the unequal-variance model also from
+        :func:`dagforge.order_search.order_search`), with the noise model of ``loss``; above
         ``REFINE_MULTISTART_MAX_D`` variables from the final solve's graph only.
     penalty, gamma : float
         Score cost of an edge in the refinement: ``penalty * log(n) / 2 + gamma * log(d)``.
