@@ -89,8 +89,8 @@ class DagLearner(BaseEstimator):
         For ``"mlp"`` and ``"gnn"`` (message passing) the loss of the model:
         ``"auto"`` fits with least squares and, if the residual variances of that fit
         spread widely (``residual_spread_`` above ``NONLINEAR_NLL_SPREAD``), fits
-        again with one variance per variable and keeps that fit; a ``"loss"`` in
-        ``model_options`` fixes it.
+        again with one variance per variable, on standardised columns, and keeps that
+        fit; a ``"loss"`` in ``model_options`` fixes it.
     constraint : {"logdet", "expm", "poly", "spectral"}
         Acyclicity function, see :mod:`dagforge.constraints`.
     solver : {"path_following", "augmented_lagrangian"}
@@ -393,8 +393,12 @@ class DagLearner(BaseEstimator):
 
         def run(loss: str | None, resume: bool) -> Any:
             opts = model_options if loss is None else {**model_options, "loss": loss}
+            # the switched fit sees standardised columns: its likelihood does not care, but
+            # the L1 term and the threshold on the input weights then weigh every variable
+            # alike whatever its units (Sachs' columns differ in variance by 10^3)
+            data = (X - X.mean(0)) / X.std(0) if switch and loss == "nll" else X
             return fit_nonlinear(
-                X, model=self.model, model_options=opts, solver=self.solver,
+                data, model=self.model, model_options=opts, solver=self.solver,
                 solver_options=options, inner=self.inner, train_config=self.train_options,
                 random_state=self.random_state, device=device, allowed=allowed,
                 required=required, **{**checkpointing, "resume": resume},
