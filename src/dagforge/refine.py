@@ -441,6 +441,15 @@ def refine(
         eqvar = _order_mask(equal_variance_order(S))
         starts["eqvar_order"] = hill_climb(S, n, req, allowed=allow & eqvar, **kw) != 0
     best, best_score, scores = None, np.inf, {}
+
+    def climb(name: str, A0: np.ndarray) -> None:
+        """Hill climb from ``A0``; keep the result if it is the best so far."""
+        nonlocal best, best_score
+        Wr = hill_climb(S, n, A0, allowed=allow, **kw)
+        scores[name] = bic_score(S, n, Wr != 0, noise, penalty, gamma)
+        if scores[name] < best_score - 1e-9:
+            best, best_score = Wr, scores[name]
+
     seen: set[bytes] = set()
     for name, A0 in starts.items():
         A0 = A0 | req
@@ -448,22 +457,15 @@ def refine(
         if key in seen or not is_dag(A0):
             continue
         seen.add(key)
-        Wr = hill_climb(S, n, A0, allowed=allow, **kw)
-        scores[name] = bic_score(S, n, Wr != 0, noise, penalty, gamma)
-        if scores[name] < best_score - 1e-9:
-            best, best_score = Wr, scores[name]
+        climb(name, A0)
     assert best is not None  # the empty start, or threshold_to_dag's, is acyclic
     if noise == "unequal" and multistart:
         orders = {"order_search@best": topological_order(best != 0),
                   "order_search@solver": topological_order(
                       threshold_to_dag(path[-1] * allow, 0.0, req) != 0)}
         for name, order in orders.items():
-            A0, _ = order_search(S, n, order, penalty=penalty, gamma=gamma, allowed=allow,
-                                 required=req, rng=rng)
-            Wr = hill_climb(S, n, A0, allowed=allow, **kw)
-            scores[name] = bic_score(S, n, Wr != 0, noise, penalty, gamma)
-            if scores[name] < best_score - 1e-9:
-                best, best_score = Wr, scores[name]
+            climb(name, order_search(S, n, order, penalty=penalty, gamma=gamma, allowed=allow,
+                                     required=req, rng=rng)[0])
     if kicks > 0:
         if rng is None:
             raise ValueError("refine: kicks > 0 needs an rng")
