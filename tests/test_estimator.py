@@ -9,7 +9,7 @@ from sklearn.base import clone
 
 from dagforge.errors import ConfigError, DataError
 from dagforge.estimator import DagLearner, resolve_device
-from dagforge.graph import is_dag
+from dagforge.graph import is_dag, threshold_to_dag, topological_order
 from helpers import FIVE_NODE, sample_five_node
 
 TRUE = FIVE_NODE
@@ -185,16 +185,100 @@ def test_nonlinear_loss_settings_are_checked() -> None:
         DagLearner(model="gnn", loss="l1").fit(X)
 
 
-def test_nonlinear_auto_loss_resumes_the_likelihood_fit(tmp_path) -> None:
+@pytest.mark.parametrize("phase", ["nll", "refit"])
+def test_nonlinear_fit_resumes_in_each_later_fit(tmp_path, monkeypatch, phase) -> None:
+    """Interrupted in the likelihood fit of ``loss="auto"`` or in the order refit, a
+    resumed fit replays the finished fits and ends with the uninterrupted graph."""
+    import dagforge.resume as resume_mod
     from dagforge.checkpoint import load_checkpoint
-    from dagforge.resume import CHECKPOINT_FILE
+    from dagforge.nonlinear import PHASE_CHECKPOINTS
 
     X = dispersed_chain()
-    full = DagLearner(**SMALL_MLP).fit(X, checkpoint_dir=tmp_path)
-    assert load_checkpoint(tmp_path / CHECKPOINT_FILE).config["model_options"]["loss"] == "nll"
-    again = DagLearner(**SMALL_MLP).fit(X, checkpoint_dir=tmp_path, resume=True)
+    full = DagLearner(**SMALL_MLP).fit(X, checkpoint_dir=tmp_path / "full")
+    configs = {p: load_checkpoint(tmp_path / "full" / f).config
+               for p, f in PHASE_CHECKPOINTS.items()}
+    assert "loss" not in configs["solve"]["model_options"]
+    assert configs["nll"]["model_options"]["loss"] == "nll"
+    assert configs["refit"]["solver_options"]["lambda1"] < configs["nll"]["solver_options"][
+        "lambda1"]
+    assert full.W_refit_ is not None and is_dag(np.asarray(configs["refit"]["model_options"][
+        "mask"]))
+
+    class Interrupted(Exception):
+        pass
+
+    target = tmp_path / "cut" / PHASE_CHECKPOINTS[phase]
+    original = resume_mod.Checkpointer.save
+
+    def save_then_interrupt(self):
+        original(self)
+        if self.path == target:
+            raise Interrupted
+
+    with monkeypatch.context() as m:
+        m.setattr(resume_mod.Checkpointer, "save", save_then_interrupt)
+        with pytest.raises(Interrupted):
+            DagLearner(**SMALL_MLP).fit(X, checkpoint_dir=tmp_path / "cut")
+    again = DagLearner(**SMALL_MLP).fit(X, checkpoint_dir=tmp_path / "cut", resume=True)
     np.testing.assert_array_equal(again.W_, full.W_)
-    assert again.noise_model_ == "unequal"
+    np.testing.assert_array_equal(again.W_refit_, full.W_refit_)
+    np.testing.assert_array_equal(again.adjacency_, full.adjacency_)
+    assert again.noise_model_ == "unequal" and again.residual_spread_ == full.residual_spread_
+
+
+def test_order_refit_keeps_the_solved_order_and_is_the_nonlinear_default() -> None:
+    from dagforge.nonlinear import ORDER_REFIT
+
+    X = dispersed_chain()
+    m = DagLearner(**SMALL_MLP).fit(X)  # refine="auto": the order refit for the MLP
+    assert m.W_refit_ is not None and is_dag(m.adjacency_)
+    # the refit's inputs are those before each variable in the order of the solve's
+    # graph: its adjacency has no entry against that order
+    solved = threshold_to_dag(m.W_, m.threshold_) != 0
+    order = topological_order(solved)
+    rank = np.empty(len(order), dtype=int)
+    rank[order] = np.arange(len(order))
+    assert not (m.W_refit_[rank[:, None] >= rank[None, :]]).any()
+    cut = ORDER_REFIT["mlp"]["threshold"]
+    np.testing.assert_array_equal(m.adjacency_, threshold_to_dag(m.W_refit_, cut) != 0)
+    none = DagLearner(refine="none", **SMALL_MLP).fit(X)
+    assert none.W_refit_ is None
+    np.testing.assert_array_equal(none.W_, m.W_)  # the solve itself is the same
+    soft = DagLearner(model="gnn", model_options={"soft": True}, random_state=0,
+                      train_options={"max_epochs": 2})
+    assert soft._refine_mode() == "none"  # not measured with the refit: opt-in only
+    with pytest.raises(ConfigError, match="order"):
+        DagLearner(refine="order").fit(X)
+    with pytest.raises(ConfigError, match="refine"):
+        DagLearner(model="mlp", refine="prune").fit(X)  # type: ignore[arg-type]
+
+
+def test_order_refit_with_the_trainer_continues_its_history() -> None:
+    m = DagLearner(model="mlp", refine="order", inner="adam", random_state=0,
+                   model_options={"hidden": (4,)}, solver_options={"s": (1.0,)},
+                   train_options={"max_epochs": 3, "batch_size": 64}).fit(dispersed_chain(n=200))
+    rows = m.train_history_
+    phases = [r["phase"] for r in rows]
+    assert phases[0] == "solve" and phases[-1] == "refit"
+    assert phases == sorted(phases, key=["solve", "refit"].index)  # solve rows, then refit
+    for key in ("epoch", "call"):  # one time axis over both fits
+        values = [r[key] for r in rows if key in r]
+        assert values == sorted(values)
+    assert is_dag(m.adjacency_)
+
+
+def test_a_fresh_nonlinear_fit_drops_an_earlier_runs_later_checkpoints(tmp_path) -> None:
+    from dagforge.nonlinear import PHASE_CHECKPOINTS
+
+    DagLearner(**SMALL_MLP).fit(dispersed_chain(), checkpoint_dir=tmp_path)
+    assert (tmp_path / PHASE_CHECKPOINTS["nll"]).is_file()
+    # equal noise variances: no likelihood fit, so no nll checkpoint may be left behind
+    rng = np.random.default_rng(1)
+    x0 = rng.normal(size=300)
+    X_eq = np.column_stack([x0, np.tanh(2 * x0) + rng.normal(size=300)])
+    DagLearner(**SMALL_MLP).fit(X_eq, checkpoint_dir=tmp_path)
+    assert not (tmp_path / PHASE_CHECKPOINTS["nll"]).exists()
+    assert (tmp_path / PHASE_CHECKPOINTS["refit"]).is_file()
 
 
 def test_threshold_auto_is_chosen_without_the_truth_and_recorded() -> None:

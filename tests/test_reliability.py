@@ -103,11 +103,17 @@ def test_failed_fit_leaves_the_directory_as_it_was(tmp_path, capsys, small_csv) 
     # a finished run in the directory stays as it was, manifest and all
     out = tmp_path / "fit"
     assert main(["fit", str(small_csv), "--seed", "0", "--out", str(out)]) == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = files(out)
     code, err = run(capsys, "fit", str(small_csv), "--config", str(bad), "--out", str(out))
     assert code == 2
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert files(out) == before
     assert verify_run_dir(out) == []
+
+
+def files(out: Path) -> dict[str, bytes]:
+    """Every file under ``out`` (the later fits' checkpoints are in subdirectories)."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file()}
 
 
 def test_interrupted_fit_is_marked_incomplete(tmp_path, capsys, monkeypatch) -> None:
@@ -191,12 +197,12 @@ def test_sigkill_then_resume_gives_the_uninterrupted_graph(tmp_path, capsys) -> 
     assert manifest(out)["complete"] is True and verify_run_dir(out) == []
 
     # resuming with other settings is refused, and the finished run stays as it was
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = files(out)
     argv = fit_command(data, cfg, out, "--resume")[3:]
     argv[argv.index("--seed") + 1] = "1"
     code, err = run(capsys, *argv)
     assert code == 2 and err.count("\n") == 1 and "different settings" in err
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert files(out) == before
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -255,7 +261,7 @@ def test_damaged_checkpoint_is_one_line_exit_2(tmp_path, capsys, damage: str) ->
             pickle.dump({"format": FORMAT, "x": _Plant(tmp_path / "planted")}, fh)
     else:
         ckpt.write_bytes(b"")
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = files(out)
     code, err = run(capsys, "fit", str(data), "--model", "mlp", "--resume", "--out", str(out))
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(f"dagforge: error: checkpoint {ckpt} ")
@@ -263,4 +269,4 @@ def test_damaged_checkpoint_is_one_line_exit_2(tmp_path, capsys, damage: str) ->
                 "pickle": "corrupt", "empty": "corrupt"}[damage]
     assert expected in err
     assert not (tmp_path / "planted").exists()
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no manifest, no output
+    assert files(out) == before  # no manifest, no output

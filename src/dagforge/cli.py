@@ -143,6 +143,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from dagforge.datasets import load_table
     from dagforge.estimator import DagLearner
     from dagforge.knowledge import load_knowledge
+    from dagforge.nonlinear import PHASE_CHECKPOINTS
     from dagforge.resume import CHECKPOINT_FILE
     from dagforge.rundir import FIT_FILES, RunManifest, write_fit
 
@@ -173,7 +174,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     created = not Path(args.out).exists()
     out = _out_dir(args.out)
     learner = DagLearner(**{**config.learner_params(), "knowledge": knowledge})
-    manifest = RunManifest(out, "fit", FIT_FILES + ((CHECKPOINT_FILE,) if nonlinear else ()))
+    manifest = RunManifest(out, "fit",
+                           FIT_FILES + (tuple(PHASE_CHECKPOINTS.values()) if nonlinear else ()))
     manifest.start()
     try:
         learner.fit(table.X, names=table.names, checkpoint_dir=out if nonlinear else None,

@@ -36,7 +36,7 @@ class FitConfig(BaseModel):
     solver: Literal["path_following", "augmented_lagrangian"] = "path_following"
     lambda1: float = Field(0.02, ge=0, allow_inf_nan=False)
     threshold: Annotated[float, Field(ge=0, allow_inf_nan=False)] | Literal["auto"] = 0.3
-    refine: Literal["auto", "hill_climb", "none"] = "auto"
+    refine: Literal["auto", "hill_climb", "order", "none"] = "auto"
     penalty: float = Field(1.0, ge=0, allow_inf_nan=False)
     gamma: float = Field(1.0, ge=0, allow_inf_nan=False)
     standardize: bool = False

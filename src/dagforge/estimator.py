@@ -28,7 +28,7 @@ from dagforge.errors import ConfigError
 from dagforge.graph import threshold_to_dag, to_networkx
 from dagforge.knowledge import Knowledge, as_knowledge
 from dagforge.models.linear import LinearSEM, covariance, get_loss
-from dagforge.refine import choose_noise_model, refine, total_bic
+from dagforge.refine import choose_noise_model, order_dag, refine, total_bic
 from dagforge.solvers import SOLVERS, make_solver_config
 from dagforge.solvers.base import Problem, SolverResult
 
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 __all__ = ["DagLearner", "resolve_device"]
 
 Device = Literal["auto", "cpu", "cuda"]
-Refine = Literal["auto", "none", "hill_climb"]
+Refine = Literal["auto", "none", "hill_climb", "order"]
 
 #: Problems with at most this many variables run torch single-threaded (see ``n_threads``).
 SMALL_PROBLEM = 200
@@ -68,6 +68,16 @@ def _threads(n: int | None) -> Iterator[None]:
             yield
     finally:
         torch.set_num_threads(old)
+
+
+def _continued(rows: Sequence[dict[str, Any]], before: Sequence[dict[str, Any]],
+               phase: str) -> list[dict[str, Any]]:
+    """Trainer history ``rows`` of a later fit, tagged with ``phase``, their ``epoch`` and
+    ``call`` counters continuing those of ``before`` (one run, one time axis)."""
+    shift = {"epoch": max((int(r["epoch"]) for r in before if "epoch" in r), default=0),
+             "call": max((int(r["call"]) + 1 for r in before if "call" in r), default=0)}
+    return [{**r, "phase": phase,
+             **{k: int(r[k]) + shift[k] for k in shift if k in r}} for r in rows]
 
 
 class DagLearner(BaseEstimator):
@@ -105,14 +115,22 @@ class DagLearner(BaseEstimator):
         (``benchmarks/results/selection.md``) the fixed 0.3 is as good (MLP ER2) or
         better (linear ER2 raw / standardised, ER4, SF4) in all 5 families, hence the
         default. With the linear refinement the
-        threshold only shapes the search's starting graphs.
-    refine : {"auto", "hill_climb", "none"}
-        ``"auto"``: ``"hill_climb"`` for the linear model, ``"none"`` for the others
-        (the refinement's score is linear-Gaussian). ``"hill_climb"``: local search
-        on the extended BIC from several starts built from the solver's iterates
-        (:func:`dagforge.refine.refine`; under the unequal-variance model also from
-        :func:`dagforge.order_search.order_search`), with the noise model of ``loss``; above
-        ``REFINE_MULTISTART_MAX_D`` variables from the final solve's graph only.
+        threshold only shapes the search's starting graphs; with the order refit it
+        picks the graph whose causal order the refit keeps.
+    refine : {"auto", "hill_climb", "order", "none"}
+        ``"auto"``: ``"hill_climb"`` for the linear model, ``"order"`` for the MLP and
+        the message-passing GNN with a hard adjacency fitted by L-BFGS (where it was
+        measured), ``"none"`` otherwise.
+        ``"hill_climb"``: local search on the extended BIC from several starts built
+        from the solver's iterates (:func:`dagforge.refine.refine`; under the
+        unequal-variance model also from :func:`dagforge.order_search.order_search`),
+        with the noise model of ``loss``; above ``REFINE_MULTISTART_MAX_D`` variables
+        from the final solve's graph only (its score is linear-Gaussian).
+        ``"order"`` (nonlinear models): fit the model once more with every variable's
+        inputs restricted to the variables before it in the thresholded graph's causal
+        order (so no acyclicity term), with a lighter L1 weight, and cut that fit's
+        adjacency (``W_refit_``) at its own threshold
+        (:data:`dagforge.nonlinear.ORDER_REFIT`).
     penalty, gamma : float
         Score cost of an edge in the refinement: ``penalty * log(n) / 2 + gamma * log(d)``.
     standardize : bool
@@ -238,8 +256,12 @@ class DagLearner(BaseEstimator):
                 isinstance(self.threshold, int | float) and self.threshold >= 0):
             raise ConfigError(f"threshold must be a number >= 0 or 'auto', got "
                               f"{self.threshold!r}")
-        if self.refine not in ("auto", "none", "hill_climb"):
-            raise ConfigError(f"unknown refine {self.refine!r}; choose auto, hill_climb or none")
+        if self.refine not in ("auto", "none", "hill_climb", "order"):
+            raise ConfigError(f"unknown refine {self.refine!r}; choose auto, hill_climb, "
+                              "order or none")
+        if self.refine == "order" and self.model == "linear":
+            raise ConfigError("refine='order' refits a nonlinear model; the linear model "
+                              "refines with hill_climb")
         if not (isinstance(self.bootstrap, int) and self.bootstrap >= 0):
             raise ConfigError(f"bootstrap must be an integer >= 0, got {self.bootstrap!r}")
         if not (isinstance(self.bootstrap_jobs, int) and self.bootstrap_jobs >= 1):
@@ -292,6 +314,7 @@ class DagLearner(BaseEstimator):
         self.refine_scores_: dict[str, float] = {}
         self.noise_scores_: dict[str, float] = {}
         self.residual_spread_: float | None = None
+        self.W_refit_: np.ndarray | None = None
         self.train_history_: list[dict[str, Any]] = []
         self._threshold = self.threshold
         with _threads(self._n_threads(d)):
@@ -373,13 +396,25 @@ class DagLearner(BaseEstimator):
 
     def _fit_nonlinear(
         self, X: np.ndarray, device: torch.device, allowed: np.ndarray | None = None,
-        required: np.ndarray | None = None, **checkpointing: Any,
+        required: np.ndarray | None = None, *,
+        checkpoint_dir: str | os.PathLike[str] | None = None, checkpoint_every: int = 0,
+        resume: bool = False,
     ) -> tuple[SolverResult, np.ndarray]:
         """Fit the MLP or GNN model (twice under ``loss="auto"`` when the residual
-        variances spread); threshold (and refine if asked) its adjacency."""
-        from dagforge.checkpoint import load_checkpoint
-        from dagforge.nonlinear import fit_nonlinear, residual_variances
-        from dagforge.resume import CHECKPOINT_FILE
+        variances spread), threshold its adjacency, then refit in the graph's causal
+        order or refine, as ``refine`` says.
+
+        Each fit checkpoints into its own file of ``checkpoint_dir``
+        (:data:`dagforge.nonlinear.PHASE_CHECKPOINTS`); on resume, finished fits are
+        replayed and the interrupted one continues.
+        """
+        from dagforge.nonlinear import (
+            ORDER_REFIT,
+            PHASE_CHECKPOINTS,
+            default_inner,
+            fit_nonlinear,
+            residual_variances,
+        )
 
         options = {"constraint": self.constraint, "lambda1": self.lambda1,
                    **(self.solver_options or {})}
@@ -391,47 +426,79 @@ class DagLearner(BaseEstimator):
             model_options["loss"] = fixed = self.loss
         # DAG-GNN's linear autoencoder has its ELBO, not a choice of loss
         switch = fixed is None and model_options.get("propagation") != "linear"
+        root = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        if root is not None and not resume:
+            for phase in ("nll", "refit"):  # an earlier run's later fits are not this run's
+                (root / PHASE_CHECKPOINTS[phase]).unlink(missing_ok=True)
 
-        def run(loss: str | None, resume: bool) -> Any:
+        def run(phase: str, data: np.ndarray, loss: str | None = None,
+                mask: np.ndarray | None = allowed, solver_options: dict[str, Any] = options,
+                lbfgs_options: dict[str, Any] | None = None) -> Any:
             opts = model_options if loss is None else {**model_options, "loss": loss}
-            # the switched fit sees standardised columns: its likelihood does not care, but
-            # the L1 term and the threshold on the input weights then weigh every variable
-            # alike whatever its units (Sachs' columns differ in variance by 10^3)
-            data = (X - X.mean(0)) / X.std(0) if switch and loss == "nll" else X
+            where: dict[str, Any] = {}
+            if root is not None:
+                file = root / PHASE_CHECKPOINTS[phase]
+                # the first fit resumes as asked (no checkpoint: an error), a later one
+                # if it had started
+                where = {"checkpoint_dir": file.parent, "checkpoint_every": checkpoint_every,
+                         "resume": resume and (phase == "solve" or file.is_file())}
             return fit_nonlinear(
                 data, model=self.model, model_options=opts, solver=self.solver,
-                solver_options=options, inner=self.inner, train_config=self.train_options,
-                random_state=self.random_state, device=device, allowed=allowed,
-                required=required, **{**checkpointing, "resume": resume},
-            )
+                solver_options=solver_options, inner=self.inner, lbfgs_options=lbfgs_options,
+                train_config=self.train_options, random_state=self.random_state,
+                device=device, allowed=mask, required=required, **where)
 
-        resume = bool(checkpointing.get("resume"))
-        second = False  # an interrupted second (likelihood) fit resumes as that fit
-        if switch and resume:
-            ckpt = load_checkpoint(Path(checkpointing["checkpoint_dir"]) / CHECKPOINT_FILE)
-            second = ckpt.config.get("model_options", {}).get("loss") == "nll"
-        fit = run("nll" if second else None, resume)
+        fit = run("solve", X)
+        data, loss = X, None  # what the kept fit saw
         if switch:
-            if not second:
-                r = np.maximum(residual_variances(fit.model, X), 1e-300)  # [d]
-                self.residual_spread_ = float(np.log(r.mean()) - np.log(r).mean())
-                if self.residual_spread_ > self.NONLINEAR_NLL_SPREAD:
-                    log.info("residual variances spread by %.3f > %.3f: refitting with one "
-                             "noise variance per variable", self.residual_spread_,
-                             self.NONLINEAR_NLL_SPREAD)
-                    second = True
-                    fit = run("nll", False)
-            self.noise_model_ = "unequal" if second else "equal"
-        else:
-            self.noise_model_ = "unequal" if fixed == "nll" else "equal"
-        self.train_history_ = list(fit.train_history)
+            r = np.maximum(residual_variances(fit.model, X), 1e-300)  # [d]
+            self.residual_spread_ = float(np.log(r.mean()) - np.log(r).mean())
+            if self.residual_spread_ > self.NONLINEAR_NLL_SPREAD:
+                log.info("residual variances spread by %.3f > %.3f: refitting with one "
+                         "noise variance per variable", self.residual_spread_,
+                         self.NONLINEAR_NLL_SPREAD)
+                # the likelihood does not care about the columns' units, but the L1 term
+                # and the threshold on the input weights then weigh every variable alike
+                # (Sachs' columns differ in variance by 10^3)
+                data, loss = (X - X.mean(0)) / X.std(0), "nll"
+                fit = run("nll", data, loss)
+        self.noise_model_ = "unequal" if (loss or fixed) == "nll" else "equal"
+        self.train_history_ = [{**row, "phase": "solve"} for row in fit.train_history]
         weights = self._select(fit.result.W, X, "nonlinear", required)
-        if self.refine == "hill_climb":
+        if self._refine_mode() == "order":
+            settings = ORDER_REFIT.get(self.model, ORDER_REFIT["mlp"])
+            mask = order_dag(weights)  # [d, d] i -> j for i before j in the graph's order
+            if allowed is not None:
+                mask &= allowed
+            refit_options = {**options, "lambda1": settings["l1_share"] * options["lambda1"]}
+            if self.solver == "path_following":
+                refit_options["s"] = (1.0,)  # one stage: h is 0 on an order's mask
+            # one stage, solved to convergence (the solve's stages add up to more steps)
+            lbfgs = ({"max_iter": int(settings["max_iter"])}
+                     if (self.inner or default_inner(self.model, model_options)) == "lbfgs"
+                     else None)
+            refit = run("refit", data, loss, mask, refit_options, lbfgs)
+            self.W_refit_ = refit.result.W
+            self.train_history_ += _continued(refit.train_history, self.train_history_,
+                                              phase="refit")
+            weights = threshold_to_dag(refit.result.W, settings["threshold"], required)
+        elif self._refine_mode() == "hill_climb":
             S = covariance(X).numpy()
             weights, self.refine_scores_ = refine(
                 S, X.shape[0], fit.result.path, self._threshold, noise="unequal",
                 penalty=self.penalty, gamma=self.gamma, allowed=allowed, required=required)
         return fit.result, weights
+
+    def _refine_mode(self) -> str:
+        """``refine`` with ``"auto"`` resolved for the model."""
+        if self.refine != "auto":
+            return self.refine
+        if self.model == "linear":
+            return "hill_climb"
+        from dagforge.nonlinear import order_refit_default
+
+        return ("order" if order_refit_default(self.model, self.model_options, self.inner)
+                else "none")
 
     def _select(self, W: np.ndarray, X: np.ndarray, kind: str,
                 required: np.ndarray | None) -> np.ndarray:
