@@ -232,6 +232,11 @@ def test_fit_mlp_checkpoint_and_resume(tmp_path, capsys) -> None:
     code, _, err = run(capsys, *args)
     assert code == 0, err
     assert (out / "checkpoint.pt").exists() and (out / "history.csv").exists()
+    assert (out / "refit" / "checkpoint.pt").exists()  # the order refit's own checkpoint
+    run_json = json.loads((out / "run.json").read_text())
+    assert run_json["refine"] == "order"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "refit/checkpoint.pt" in manifest["files"]
     first = (out / "edges.csv").read_text()
     code, _, err = run(capsys, *args, "--resume")
     assert code == 0, err

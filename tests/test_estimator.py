@@ -231,7 +231,7 @@ def test_order_refit_keeps_the_solved_order_and_is_the_nonlinear_default() -> No
 
     X = dispersed_chain()
     m = DagLearner(**SMALL_MLP).fit(X)  # refine="auto": the order refit for the MLP
-    assert m.W_refit_ is not None and is_dag(m.adjacency_)
+    assert m.refine_ == "order" and m.W_refit_ is not None and is_dag(m.adjacency_)
     # the refit's inputs are those before each variable in the order of the solve's
     # graph: its adjacency has no entry against that order
     solved = threshold_to_dag(m.W_, m.threshold_) != 0
@@ -242,7 +242,7 @@ def test_order_refit_keeps_the_solved_order_and_is_the_nonlinear_default() -> No
     cut = ORDER_REFIT["mlp"]["threshold"]
     np.testing.assert_array_equal(m.adjacency_, threshold_to_dag(m.W_refit_, cut) != 0)
     none = DagLearner(refine="none", **SMALL_MLP).fit(X)
-    assert none.W_refit_ is None
+    assert none.W_refit_ is None and none.refine_ == "none"
     np.testing.assert_array_equal(none.W_, m.W_)  # the solve itself is the same
     soft = DagLearner(model="gnn", model_options={"soft": True}, random_state=0,
                       train_options={"max_epochs": 2})

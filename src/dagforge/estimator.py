@@ -315,6 +315,7 @@ class DagLearner(BaseEstimator):
         self.noise_scores_: dict[str, float] = {}
         self.residual_spread_: float | None = None
         self.W_refit_: np.ndarray | None = None
+        self.refine_ = self._refine_mode()  # what refine="auto" means for this model
         self.train_history_: list[dict[str, Any]] = []
         self._threshold = self.threshold
         with _threads(self._n_threads(d)):
@@ -465,7 +466,7 @@ class DagLearner(BaseEstimator):
         self.noise_model_ = "unequal" if (loss or fixed) == "nll" else "equal"
         self.train_history_ = [{**row, "phase": "solve"} for row in fit.train_history]
         weights = self._select(fit.result.W, X, "nonlinear", required)
-        if self._refine_mode() == "order":
+        if self.refine_ == "order":
             settings = ORDER_REFIT.get(self.model, ORDER_REFIT["mlp"])
             mask = order_dag(weights)  # [d, d] i -> j for i before j in the graph's order
             if allowed is not None:
@@ -482,7 +483,7 @@ class DagLearner(BaseEstimator):
             self.train_history_ += _continued(refit.train_history, self.train_history_,
                                               phase="refit")
             weights = threshold_to_dag(refit.result.W, settings["threshold"], required)
-        elif self._refine_mode() == "hill_climb":
+        elif self.refine_ == "hill_climb":
             S = covariance(X).numpy()
             weights, self.refine_scores_ = refine(
                 S, X.shape[0], fit.result.path, self._threshold, noise="unequal",
