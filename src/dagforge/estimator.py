@@ -467,7 +467,7 @@ class DagLearner(BaseEstimator):
         self.train_history_ = [{**row, "phase": "solve"} for row in fit.train_history]
         weights = self._select(fit.result.W, X, "nonlinear", required)
         if self.refine_ == "order":
-            settings = ORDER_REFIT.get(self.model, ORDER_REFIT["mlp"])
+            settings = ORDER_REFIT[self.model]
             mask = order_dag(weights)  # [d, d] i -> j for i before j in the graph's order
             if allowed is not None:
                 mask &= allowed
