@@ -175,6 +175,23 @@ def test_nonlinear_auto_loss_switches_to_the_likelihood_when_variances_spread() 
     X_eq = np.column_stack([x0, np.tanh(2 * x0) + rng.normal(size=300)])
     eq = DagLearner(**SMALL_MLP).fit(X_eq)
     assert eq.residual_spread_ < DagLearner.NONLINEAR_NLL_SPREAD and eq.noise_model_ == "equal"
+    assert eq.linear_noise_model_ is None  # not asked below the cut
+    assert auto.linear_noise_model_ == "unequal"
+
+
+def test_nonlinear_auto_loss_keeps_least_squares_when_a_linear_sem_has_equal_noise() -> None:
+    """A linear chain with equal noise whose variances grow (1, 5, 22, 92): the small
+    MLP fits the large ones worse, so its residuals spread past the cut, but the linear
+    SEM's BIC prefers equal variances, and least squares stays."""
+    rng = np.random.default_rng(0)
+    cols = [rng.normal(size=300)]
+    for _ in range(3):
+        cols.append(2.0 * cols[-1] + rng.normal(size=300))
+    X = np.column_stack(cols)
+    m = DagLearner(**SMALL_MLP).fit(X)
+    assert m.residual_spread_ > DagLearner.NONLINEAR_NLL_SPREAD
+    assert m.linear_noise_model_ == "equal" and m.noise_model_ == "equal"
+    np.testing.assert_array_equal(m.W_, DagLearner(loss="ls", **SMALL_MLP).fit(X).W_)
 
 
 def test_nonlinear_loss_settings_are_checked() -> None:
