@@ -197,7 +197,7 @@ class DagLearner(BaseEstimator):
     #: spread 0.12 / 0.14, and the likelihood refit gave SHD 23 / 22 where least squares
     #: gave 14 / 16 (empty graph 18). So the refit also needs the linear SEM's BIC to
     #: prefer one variance per variable (``linear_noise_model_``, fitted only past the
-    #: cut, under a second): it does on all 12 MLP-SEM files above and on Sachs, and
+    #: cut, in 0.4-1.2 s): it does on all 12 MLP-SEM files above and on Sachs, and
     #: prefers equal variances on that linear SEM.
     NONLINEAR_NLL_SPREAD = 0.05
 
@@ -377,7 +377,7 @@ class DagLearner(BaseEstimator):
         self.noise_model_ = "equal" if first == "ls" else "unequal"
         result = self._solve_linear(S_t, first, allowed, required)
         weights = self._select(result.W, X, "linear", required)
-        if self.refine == "none":
+        if self.refine_ == "none":
             return result, weights
         small = X.shape[1] <= self.REFINE_MULTISTART_MAX_D
         kw = dict(penalty=self.penalty, gamma=self.gamma, allowed=allowed, required=required,
@@ -494,7 +494,7 @@ class DagLearner(BaseEstimator):
             # one stage, solved to convergence (the solve's stages add up to more steps)
             lbfgs = ({"max_iter": int(settings["max_iter"])}
                      if (self.inner or default_inner(self.model, model_options)) == "lbfgs"
-                     else None)
+                     else None)  # the trainer has its own epochs
             refit = run("refit", data, loss, mask, refit_options, lbfgs)
             self.W_refit_ = refit.result.W
             self.train_history_ += _continued(refit.train_history, self.train_history_,
