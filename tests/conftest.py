@@ -16,3 +16,11 @@ def _one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
+
+
+@pytest.fixture(autouse=True)
+def _torch_seed_per_test() -> None:
+    """Tests that draw from torch's global generator (``torch.randn`` without a
+    generator) get the same values whichever tests ran before them in the same worker
+    (pytest-xdist spreads tests over processes in no fixed order)."""
+    torch.manual_seed(0)

@@ -10,6 +10,7 @@ from dagforge.graph import is_dag
 from dagforge.order_search import order_search
 from dagforge.refine import bic_score, hill_climb, refine
 from dagforge.simulate import simulate
+from dagforge.ties import score_tol
 
 
 def dense_standardised(seed: int, d: int = 10, n: int = 2000) -> tuple[np.ndarray, int, np.ndarray]:
@@ -19,15 +20,27 @@ def dense_standardised(seed: int, d: int = 10, n: int = 2000) -> tuple[np.ndarra
     return np.cov(sim.X.T, bias=True), n, sim.B != 0
 
 
-@pytest.mark.parametrize("seed", [0, 2])
-def test_reaches_the_true_graphs_score_where_edge_moves_do_not(seed: int) -> None:
-    S, n, B = dense_standardised(seed)
+# seeds where greedy edge moves from the empty graph stop well above the truth's score
+# (3.7 and 12.6 above it; on seed 2 they now end below it)
+@pytest.mark.parametrize("seed", [0, 4])
+@pytest.mark.parametrize("variant", ["as drawn", "perturbed", "rows permuted"])
+def test_reaches_the_true_graphs_score_where_edge_moves_do_not(seed: int, variant: str) -> None:
+    # the guarantee holds on any BLAS: rounding-level changes of the data (what another
+    # kernel does to the covariance) take the search along the same path
+    sim = simulate(graph="er", k=4, d=10, n=2000, standardize=True,
+                   rng=np.random.default_rng(seed))
+    X, rng = sim.X, np.random.default_rng(1)
+    if variant == "perturbed":
+        X = X * (1 + 1e-12 * rng.standard_normal(X.shape))
+    elif variant == "rows permuted":
+        X = X[rng.permutation(len(X))]
+    S, n, B = np.cov(X.T, bias=True), len(X), sim.B != 0
     d = len(S)
     truth = bic_score(S, n, B, "unequal")
     climbed = bic_score(S, n, hill_climb(S, n, np.zeros((d, d))) != 0, "unequal")
     A, score = order_search(S, n, np.arange(d)[::-1])  # the reversed index order
-    assert climbed > truth  # greedy edge moves stop above the truth's score here ...
-    assert score <= truth  # ... moving whole variables does not
+    assert climbed > truth + 1.0  # greedy edge moves stop above the truth's score here ...
+    assert score <= truth + score_tol(n)  # ... moving whole variables does not
     assert is_dag(A)
 
 

@@ -176,4 +176,7 @@ def test_smallest_is_the_finite_prefix_of_a_stable_argsort() -> None:
         x[rng.random(x.size) < 0.3] = np.inf
         k = int(rng.integers(1, 20))
         full = np.argsort(x, kind="stable")[:k]
-        np.testing.assert_array_equal(_smallest(x, k), full[np.isfinite(x[full])])
+        np.testing.assert_array_equal(_smallest(x, k, 0.0), full[np.isfinite(x[full])])
+        # values moved by rounding keep the order of the exact ones
+        noisy = x * (1 + 1e-13 * rng.standard_normal(x.size))
+        np.testing.assert_array_equal(_smallest(noisy, k, 1e-9), _smallest(x, k, 0.0))

@@ -31,6 +31,7 @@ from dagforge.models.linear import LinearSEM, covariance, get_loss
 from dagforge.refine import choose_noise_model, order_dag, refine, total_bic
 from dagforge.solvers import SOLVERS, make_solver_config
 from dagforge.solvers.base import Problem, SolverResult
+from dagforge.ties import improves, score_tol
 
 log = logging.getLogger(__name__)
 
@@ -394,8 +395,9 @@ class DagLearner(BaseEstimator):
             # variable (by BIC)? Then keep it. Otherwise solve and refine again under the
             # unequal-variance likelihood and let BIC choose between the two graphs.
             A_ev = fits["equal"][1] != 0
-            if (total_bic(S, n, A_ev, "unequal", self.penalty, self.gamma)
-                    < total_bic(S, n, A_ev, "equal", self.penalty, self.gamma)):
+            if improves(total_bic(S, n, A_ev, "unequal", self.penalty, self.gamma),
+                        total_bic(S, n, A_ev, "equal", self.penalty, self.gamma),
+                        score_tol(n)):
                 res_nv = self._solve_linear(S_t, "nll", allowed, required)
                 fits["unequal"] = (res_nv, *refine(S, n, path(res_nv), self._threshold,
                                                    noise="unequal", **kw))

@@ -41,6 +41,7 @@ from scipy.sparse.csgraph import connected_components
 
 from dagforge._io import write_text
 from dagforge.errors import GraphError
+from dagforge.ties import tied_ranks
 
 __all__ = [
     "align_graphs",
@@ -152,7 +153,8 @@ def threshold_to_dag(
     1. Entries with ``|W[i, j]| < threshold`` (unless ``required``) and the diagonal
        are set to 0.
     2. While the graph has a cycle, find one and remove its weakest edge that is not
-       required (smallest ``|W[i, j]|``; ties broken by the smaller ``(i, j)``).
+       required (smallest ``|W[i, j]|``; weights equal up to a relative 1e-9 are ties,
+       broken by the smaller ``(i, j)``).
 
     Step 2 removes only edges that lie on cycles, so on a matrix that is already
     acyclic after step 1 the result is just the thresholded matrix.
@@ -208,7 +210,8 @@ def threshold_to_dag(
     children = [set() for _ in range(A.shape[0])]
     for i, j in zip(ii.tolist(), jj.tolist(), strict=True):
         children[i].add(j)
-    for k in np.lexsort((jj, ii, np.abs(W[ii, jj]))):
+    # weights equal up to rounding count as ties, broken by (i, j) (dagforge.ties)
+    for k in np.lexsort((jj, ii, tied_ranks(np.abs(W[ii, jj])))):
         i, j = int(ii[k]), int(jj[k])
         if not req[i, j] and _reaches(children, j, i):
             children[i].discard(j)

@@ -39,14 +39,11 @@ import numpy as np
 
 from dagforge.errors import GraphError
 from dagforge.regression import R_FLOOR, edge_penalty, regress
+from dagforge.ties import argmin_tied, improves, score_tol
 
 log = logging.getLogger(__name__)
 
 __all__ = ["order_search"]
-
-#: Score decreases smaller than this are treated as no change (scores are O(n d)).
-_TOL = 1e-7
-
 
 class _ParentSets:
     """Locally optimal parent sets and their score terms, for one covariance."""
@@ -54,6 +51,7 @@ class _ParentSets:
     def __init__(self, S: np.ndarray, n: int, pen: float, allowed: np.ndarray,
                  required: np.ndarray) -> None:
         self.S, self.n, self.pen = S, n, pen
+        self.tol = score_tol(n)  # smaller score changes are ties (dagforge.ties)
         self.diag = np.diag(S).copy()  # [d]
         self.allowed, self.required = allowed, required
 
@@ -93,8 +91,10 @@ class _ParentSets:
                 m[P] = False
                 if not m.any():
                     break
-                c = int(np.argmin(np.where(m, r_add, np.inf)))
-                if self.gain(r_add[c], r, 1) >= -_TOL:
+                # in score units, so that near-equal candidates tie by index
+                gains = np.where(m, 0.5 * self.n * np.log(r_add / r), np.inf)
+                c = argmin_tied(gains, self.tol)
+                if self.gain(r_add[c], r, 1) >= -self.tol:
                     break
                 P.append(c)
             removed = False
@@ -102,9 +102,10 @@ class _ParentSets:
                 pa = np.asarray(P, dtype=int)
                 beta, r, R = regress(self.S, pa, j)
                 r_del = r + beta**2 / (R * R).sum(0)  # [p] residual variance without P[k]
-                r_del[self.required[pa, j]] = np.inf
-                k = int(np.argmin(r_del))
-                if self.gain(r_del[k], r, -1) >= -_TOL:
+                gains = 0.5 * self.n * np.log(r_del / r)
+                gains[self.required[pa, j]] = np.inf
+                k = argmin_tied(gains, self.tol)
+                if self.gain(r_del[k], r, -1) >= -self.tol:
                     break
                 P.pop(k)
                 removed = True
@@ -211,7 +212,7 @@ def order_search(
                             u, [p for p in P[u] if p != v], pred & allow[:, u])
                     else:
                         s_after[k] = np.inf
-                elif allow[v, u] and ps.gain(r_add[v, u], r_cur[u], 1) < -_TOL:
+                elif allow[v, u] and ps.gain(r_add[v, u], r_cur[u], 1) < -ps.tol:
                     cand = pred & allow[:, u]
                     cand[v] = True
                     P_before[u], s_before[k] = ps.grow_shrink(u, P[u] + [v], cand)
@@ -232,7 +233,7 @@ def order_search(
                         hi = i - 1
                     if allow[c, v]:
                         cand[c] = True
-                        if req[c, v] or ps.gain(rv_add[c], rv, 1) < -_TOL:
+                        if req[c, v] or ps.gain(rv_add[c], rv, 1) < -ps.tol:
                             Pv, _ = ps.grow_shrink(v, [*Pv, c], cand)
                             rv, rv_add = ps.context(v, Pv)
                 sv[i] = ps.term(rv, len(Pv))
@@ -242,8 +243,8 @@ def order_search(
             tot = sv + head + tail
             tot[:lo] = np.inf
             tot[hi + 1:] = np.inf
-            i = int(np.argmin(tot))
-            if not tot[i] < total - _TOL:
+            i = argmin_tied(tot, ps.tol)  # tied insertion points: the earliest
+            if not improves(float(tot[i]), total, ps.tol):
                 continue
             order = [*others[:i], v, *others[i:]]
             P[v], score[v] = Pvs[i], sv[i]

@@ -41,6 +41,7 @@ from dagforge.errors import GraphError
 from dagforge.graph import is_dag, threshold_to_dag, topological_order
 from dagforge.order_search import order_search
 from dagforge.regression import R_FLOOR, edge_penalty, regress
+from dagforge.ties import VALUE_RTOL, argmin_tied, improves, order_tied, score_tol
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +99,9 @@ def _reachability(A: np.ndarray) -> np.ndarray:
     return R
 
 
-def _smallest(x: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` smallest finite entries of ``x``, ascending, ties in index
-    order: the first ``k`` of ``np.argsort(x, kind="stable")`` that are finite, without
+def _smallest(x: np.ndarray, k: int, tol: float) -> np.ndarray:
+    """Indices of the ``k`` smallest finite entries of ``x``, ascending, entries within
+    ``tol`` of each other in index order (:func:`dagforge.ties.order_tied`), without
     sorting all of ``x`` (a full sort of the 3 d^2 move scores was half of a climb)."""
     finite = np.isfinite(x)
     n_finite = int(finite.sum())
@@ -108,8 +109,8 @@ def _smallest(x: np.ndarray, k: int) -> np.ndarray:
         return np.zeros(0, dtype=int)
     k = min(k, n_finite)
     kth = np.partition(np.where(finite, x, np.inf), k - 1)[k - 1]
-    cand = np.flatnonzero(x <= kth)  # ascending indices, every finite tie of the k-th
-    return cand[np.argsort(x[cand], kind="stable")][:k]
+    cand = np.flatnonzero(x <= kth + tol)  # ascending indices, every near-tie of the k-th
+    return cand[order_tied(x[cand], tol)][:k]
 
 
 def hill_climb(
@@ -176,6 +177,7 @@ def hill_climb(
     allow = np.ones((d, d), bool) if allowed is None else np.asarray(allowed, bool).copy()
     np.fill_diagonal(allow, False)
     pen = edge_penalty(n, d, penalty, gamma)
+    tol = score_tol(n)
     diagS = np.diag(S).copy()
 
     r = np.empty(d)
@@ -258,7 +260,7 @@ def hill_climb(
         d_rev[~A | req | ~allow.T | other_path] = np.inf
         deltas = np.stack([d_add, d_del, d_rev])  # [3, d, d]
         deltas[np.isnan(deltas)] = np.inf
-        improving = deltas.min() < -1e-9
+        improving = improves(float(deltas.min()), 0.0, tol)
         if not improving or stale:
             # tabu phase: never touch a pair changed by the last moves
             for i, j in tabu:
@@ -266,14 +268,14 @@ def hill_climb(
         # The closed-form deltas can be off when a parent set is nearly collinear;
         # check the chosen move by refitting the nodes it changes.
         flat = deltas.ravel()
-        order = _smallest(flat, 16)
+        order = _smallest(flat, 16, tol)
         best, delta = -1, np.inf
         for c in order:
             if not np.isfinite(flat[c]):
                 break
             kind, i, j = (int(v) for v in np.unravel_index(c, deltas.shape))
             true_delta = exact_delta(kind, i, j)
-            if tabu_steps == 0 and not true_delta < -1e-9:
+            if tabu_steps == 0 and not improves(true_delta, 0.0, tol):
                 continue
             best, delta = int(c), true_delta
             break
@@ -295,7 +297,7 @@ def hill_climb(
             R = _reachability(A)
         tabu.append((i, j))
         current += delta
-        if current < best_score - 1e-9:
+        if improves(current, best_score, tol):
             best_score, best_A, stale = current, A.copy(), 0
         else:
             stale += 1
@@ -338,7 +340,8 @@ def equal_variance_order(S: np.ndarray) -> np.ndarray:
     order = []
     for _ in range(R.shape[0]):
         var = np.where(left, np.diag(R), np.inf)
-        j = int(np.argmin(var))
+        # standardised columns all have variance 1 up to rounding: ties by index
+        j = argmin_tied(var, VALUE_RTOL * abs(float(np.min(var))))
         order.append(j)
         left[j] = False
         if R[j, j] > 0:
@@ -447,7 +450,7 @@ def refine(
         nonlocal best, best_score
         Wr = hill_climb(S, n, A0, allowed=allow, **kw)
         scores[name] = bic_score(S, n, Wr != 0, noise, penalty, gamma)
-        if scores[name] < best_score - 1e-9:
+        if improves(scores[name], best_score, score_tol(n)):
             best, best_score = Wr, scores[name]
 
     seen: set[bytes] = set()
@@ -496,7 +499,7 @@ def _kick_search(S: np.ndarray, n: int, A: np.ndarray, score: float, kicks: int,
                     P[j, i] = False
         cand = hill_climb(S, n, P, allowed=allow, **kw) != 0
         cand_score = bic_score(S, n, cand, noise, penalty, gamma)
-        if cand_score < score - 1e-9:
+        if improves(cand_score, score, score_tol(n)):
             A, score = cand, cand_score
     return A, score
 
@@ -522,4 +525,5 @@ def choose_noise_model(
     """
     scores = {noise: total_bic(S, n, A != 0, noise, penalty, gamma)  # type: ignore[arg-type]
               for noise, A in candidates.items()}
-    return min(scores, key=scores.__getitem__), scores
+    names = list(scores)  # a tie goes to the first candidate
+    return names[argmin_tied(np.array(list(scores.values())), score_tol(n))], scores
