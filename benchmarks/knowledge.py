@@ -48,7 +48,7 @@ from dagforge.graph import default_names, topological_order
 from dagforge.knowledge import Knowledge
 from dagforge.metrics import evaluate
 from dagforge.models.linear import covariance
-from dagforge.refine import bic_score
+from dagforge.search import bic_score
 from dagforge.simulate import simulate
 
 torch.set_num_threads(1)

@@ -9,8 +9,7 @@ import pytest
 
 from dagforge.datasets import load_gaussian_bn
 from dagforge.estimator import DagLearner
-from dagforge.order_search import order_search
-from dagforge.refine import equal_variance_order, hill_climb, refine
+from dagforge.search import equal_variance_order, hill_climb, order_search, refine
 from dagforge.simulate import simulate
 
 

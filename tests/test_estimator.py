@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +14,8 @@ from sklearn.base import clone
 from dagforge.errors import ConfigError, DataError
 from dagforge.estimator import DagLearner, resolve_device
 from dagforge.graph import is_dag, threshold_to_dag, topological_order
+from dagforge.learn.policy import NONLINEAR_NLL_SPREAD, refine_mode
+from dagforge.models.registry import get_model
 from helpers import FIVE_NODE, sample_five_node
 
 TRUE = FIVE_NODE
@@ -31,12 +37,11 @@ def test_recovers_known_graph(refine: str) -> None:
         np.testing.assert_allclose(m.weights_[TRUE != 0], TRUE[TRUE != 0], atol=0.15)
 
 
-class _LargeGraphPolicy(DagLearner):
-    REFINE_MULTISTART_MAX_D = 4  # treat the 5-node problem as a large one
+def test_large_graphs_refine_from_the_final_solve_only(monkeypatch) -> None:
+    from dagforge.learn import policy
 
-
-def test_large_graphs_refine_from_the_final_solve_only() -> None:
-    m = _LargeGraphPolicy(random_state=0).fit(simulate())
+    monkeypatch.setattr(policy, "REFINE_MULTISTART_MAX_D", 4)  # the 5-node problem is large
+    m = DagLearner(random_state=0).fit(simulate())
     assert set(m.refine_scores_) == {"threshold@0"}  # no empty / order starts, no kicks
     np.testing.assert_array_equal(m.adjacency_, (TRUE != 0).astype(int))
 
@@ -159,10 +164,25 @@ SMALL_MLP = {"model": "mlp", "random_state": 0, "model_options": {"hidden": (4,)
              "solver_options": {"s": (1.0, 1.0), "max_extra_stages": 1}}
 
 
-def test_nonlinear_auto_loss_switches_to_the_likelihood_when_variances_spread() -> None:
+@dataclass(frozen=True)
+class _Fitted:
+    learner: DagLearner
+    checkpoints: Path
+
+
+@pytest.fixture(scope="module")
+def mlp_fit(tmp_path_factory) -> _Fitted:
+    """``DagLearner(**SMALL_MLP)`` fitted once on :func:`dispersed_chain` (all three fits:
+    solve, likelihood, order refit) with its checkpoints: shared by the tests below,
+    which only read it (a checkpointed fit is the same computation as a plain one)."""
+    where = tmp_path_factory.mktemp("mlp-fit")
+    return _Fitted(DagLearner(**SMALL_MLP).fit(dispersed_chain(), checkpoint_dir=where), where)
+
+
+def test_nonlinear_auto_loss_switches_to_the_likelihood_when_variances_spread(mlp_fit) -> None:
     X = dispersed_chain()
-    auto = DagLearner(**SMALL_MLP).fit(X)
-    assert auto.residual_spread_ > DagLearner.NONLINEAR_NLL_SPREAD
+    auto = mlp_fit.learner
+    assert auto.residual_spread_ > NONLINEAR_NLL_SPREAD
     assert auto.noise_model_ == "unequal" and is_dag(auto.adjacency_)
     ls = DagLearner(loss="ls", **SMALL_MLP).fit(X)
     assert ls.noise_model_ == "equal" and ls.residual_spread_ is None
@@ -174,7 +194,7 @@ def test_nonlinear_auto_loss_switches_to_the_likelihood_when_variances_spread() 
     x0 = rng.normal(size=300)
     X_eq = np.column_stack([x0, np.tanh(2 * x0) + rng.normal(size=300)])
     eq = DagLearner(**SMALL_MLP).fit(X_eq)
-    assert eq.residual_spread_ < DagLearner.NONLINEAR_NLL_SPREAD and eq.noise_model_ == "equal"
+    assert eq.residual_spread_ < NONLINEAR_NLL_SPREAD and eq.noise_model_ == "equal"
     assert eq.linear_noise_model_ is None  # not asked below the cut
     assert auto.linear_noise_model_ == "unequal"
 
@@ -189,7 +209,7 @@ def test_nonlinear_auto_loss_keeps_least_squares_when_a_linear_sem_has_equal_noi
         cols.append(2.0 * cols[-1] + rng.normal(size=300))
     X = np.column_stack(cols)
     m = DagLearner(**SMALL_MLP).fit(X)
-    assert m.residual_spread_ > DagLearner.NONLINEAR_NLL_SPREAD
+    assert m.residual_spread_ > NONLINEAR_NLL_SPREAD
     assert m.linear_noise_model_ == "equal" and m.noise_model_ == "equal"
     np.testing.assert_array_equal(m.W_, DagLearner(loss="ls", **SMALL_MLP).fit(X).W_)
 
@@ -203,7 +223,7 @@ def test_nonlinear_loss_settings_are_checked() -> None:
 
 
 @pytest.mark.parametrize("phase", ["nll", "refit"])
-def test_nonlinear_fit_resumes_in_each_later_fit(tmp_path, monkeypatch, phase) -> None:
+def test_nonlinear_fit_resumes_in_each_later_fit(tmp_path, monkeypatch, phase, mlp_fit) -> None:
     """Interrupted in the likelihood fit of ``loss="auto"`` or in the order refit, a
     resumed fit replays the finished fits and ends with the uninterrupted graph."""
     import dagforge.resume as resume_mod
@@ -211,8 +231,8 @@ def test_nonlinear_fit_resumes_in_each_later_fit(tmp_path, monkeypatch, phase) -
     from dagforge.nonlinear import PHASE_CHECKPOINTS
 
     X = dispersed_chain()
-    full = DagLearner(**SMALL_MLP).fit(X, checkpoint_dir=tmp_path / "full")
-    configs = {p: load_checkpoint(tmp_path / "full" / f).config
+    full = mlp_fit.learner
+    configs = {p: load_checkpoint(mlp_fit.checkpoints / f).config
                for p, f in PHASE_CHECKPOINTS.items()}
     assert "loss" not in configs["solve"]["model_options"]
     assert configs["nll"]["model_options"]["loss"] == "nll"
@@ -243,11 +263,9 @@ def test_nonlinear_fit_resumes_in_each_later_fit(tmp_path, monkeypatch, phase) -
     assert again.noise_model_ == "unequal" and again.residual_spread_ == full.residual_spread_
 
 
-def test_order_refit_keeps_the_solved_order_and_is_the_nonlinear_default() -> None:
-    from dagforge.nonlinear import ORDER_REFIT
-
+def test_order_refit_keeps_the_solved_order_and_is_the_nonlinear_default(mlp_fit) -> None:
     X = dispersed_chain()
-    m = DagLearner(**SMALL_MLP).fit(X)  # refine="auto": the order refit for the MLP
+    m = mlp_fit.learner  # refine="auto": the order refit for the MLP
     assert m.refine_ == "order" and m.W_refit_ is not None and is_dag(m.adjacency_)
     # the refit's inputs are those before each variable in the order of the solve's
     # graph: its adjacency has no entry against that order
@@ -256,14 +274,13 @@ def test_order_refit_keeps_the_solved_order_and_is_the_nonlinear_default() -> No
     rank = np.empty(len(order), dtype=int)
     rank[order] = np.arange(len(order))
     assert not (m.W_refit_[rank[:, None] >= rank[None, :]]).any()
-    cut = ORDER_REFIT["mlp"]["threshold"]
+    cut = get_model("mlp").order_refit["threshold"]
     np.testing.assert_array_equal(m.adjacency_, threshold_to_dag(m.W_refit_, cut) != 0)
     none = DagLearner(refine="none", **SMALL_MLP).fit(X)
     assert none.W_refit_ is None and none.refine_ == "none"
     np.testing.assert_array_equal(none.W_, m.W_)  # the solve itself is the same
-    soft = DagLearner(model="gnn", model_options={"soft": True}, random_state=0,
-                      train_options={"max_epochs": 2})
-    assert soft._refine_mode() == "none"  # not measured with the refit: opt-in only
+    # the soft GNN was not measured with the refit: opt-in only
+    assert refine_mode("auto", get_model("gnn"), {"soft": True}, None) == "none"
     with pytest.raises(ConfigError, match="order"):
         DagLearner(refine="order").fit(X)
     with pytest.raises(ConfigError, match="refine"):
@@ -284,10 +301,12 @@ def test_order_refit_with_the_trainer_continues_its_history() -> None:
     assert is_dag(m.adjacency_)
 
 
-def test_a_fresh_nonlinear_fit_drops_an_earlier_runs_later_checkpoints(tmp_path) -> None:
+def test_a_fresh_nonlinear_fit_drops_an_earlier_runs_later_checkpoints(tmp_path,
+                                                                       mlp_fit) -> None:
     from dagforge.nonlinear import PHASE_CHECKPOINTS
 
-    DagLearner(**SMALL_MLP).fit(dispersed_chain(), checkpoint_dir=tmp_path)
+    tmp_path = tmp_path / "run"
+    shutil.copytree(mlp_fit.checkpoints, tmp_path)  # an earlier run's three checkpoints
     assert (tmp_path / PHASE_CHECKPOINTS["nll"]).is_file()
     # equal noise variances: no likelihood fit, so no nll checkpoint may be left behind
     rng = np.random.default_rng(1)

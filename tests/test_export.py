@@ -155,10 +155,35 @@ def test_dot_reads_hand_written_files() -> None:
     ("digraph { a -> b [coef=x] }", "is not a number"),
     ("digraph { a -> b ", "missing closing"),
     ("digraph { a:p -> b }", "ports are not supported"),
+    ('digraph { "a":p -> b }', "ports are not supported"),
+    ("digraph { a -> {b c} }", "subgraphs are not supported"),
+    ("", "expected a 'digraph'"),
+    ("digraph { a } digraph { b }", "expected one graph, found 2"),
+    ("digraph { a -> b } x", r"cannot parse near 'x' \(line 1, column 20\)"),
+    ("digraph { a -> b [coef] }", "is not a number"),
 ])
-def test_dot_errors(text: str, message: str) -> None:
+def test_dot_errors(text: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(GraphError, match=message):
         export.from_dot(text)
+    assert capsys.readouterr().out == ""  # pydot's own helper prints parse errors; we do not
+
+
+def test_dot_weights_that_need_an_exponent_round_trip() -> None:
+    pydot = pytest.importorskip("pydot")
+    W = np.zeros((3, 3))
+    W[0, 1], W[1, 2], W[0, 2] = 1e-7, -3.5e20, 2.5e-5  # not DOT numerals: written quoted
+    text = export.to_dot(W, ["a", "b", "c"])
+    assert 'coef="1e-07"' in text
+    W2, names = export.from_dot(text)
+    assert names == ["a", "b", "c"] and np.array_equal(W2, W)
+    (P,) = pydot.graph_from_dot_data(text)
+    assert len(P.get_edges()) == 3
+
+
+def test_dot_double_dash_in_strings_and_comments_is_not_an_edge() -> None:
+    text = 'digraph { "a--b" -> c [label=<x--y>]; /* -- */ c -> d // --\n}'
+    W, names = export.from_dot(text)
+    assert names == ["a--b", "c", "d"] and np.count_nonzero(W) == 2
 
 
 def test_dot_escapes_names() -> None:

@@ -21,7 +21,7 @@ from dagforge.models.gnn import DAGGNN
 from dagforge.models.linear import LinearSEM, covariance
 from dagforge.models.mlp import MLPSEM
 from dagforge.nonlinear import build_problem, edge_l1_weights, fit_nonlinear
-from dagforge.refine import hill_climb, refine
+from dagforge.search import hill_climb, refine
 from dagforge.solvers.base import Problem
 from helpers import FIVE_NODE, sample_five_node
 

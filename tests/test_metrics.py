@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import doctest
+import importlib
 import math
+import pkgutil
 
 import numpy as np
 import pytest
@@ -473,6 +475,10 @@ def test_r2_sortability_scale_invariant_var_not() -> None:
 
 def test_docstring_examples() -> None:
     """The worked examples in the docstrings stay true (the tests above re-derive them)."""
-    result = doctest.testmod(dagforge.metrics, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
+    attempted = 0
+    for info in pkgutil.iter_modules(dagforge.metrics.__path__, "dagforge.metrics."):
+        module = importlib.import_module(info.name)
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, info.name
+        attempted += result.attempted
+    assert attempted > 0

@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from dagforge.errors import ConfigError, DataError
-from dagforge.nonlinear import build_model, default_inner, fit_nonlinear
+from dagforge.learn.policy import default_inner
+from dagforge.models.registry import get_model
+from dagforge.nonlinear import build_model, fit_nonlinear
 from dagforge.simulate import linear_sem
 
 
@@ -19,7 +21,7 @@ def X() -> np.ndarray:
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"model": "rnn"}, "unknown nonlinear model"),
+    ({"model": "rnn"}, "unknown model"),
     ({"model_options": {"hiden": (5,)}}, "bad option for model"),
     ({"model_options": {"random_state": 3}}, "random_state"),
     ({"solver": "sgd"}, "unknown solver"),
@@ -46,10 +48,10 @@ def test_bad_data(X) -> None:
 
 
 def test_default_inner() -> None:
-    assert default_inner("mlp") == "lbfgs"
-    assert default_inner("gnn") == "lbfgs"
-    assert default_inner("gnn", {"soft": True}) == "adam"
-    assert default_inner("gnn", {"variational": True}) == "adam"
+    assert default_inner(get_model("mlp")) == "lbfgs"
+    assert default_inner(get_model("gnn")) == "lbfgs"
+    assert default_inner(get_model("gnn"), {"soft": True}) == "adam"
+    assert default_inner(get_model("gnn"), {"variational": True}) == "adam"
 
 
 def test_build_model() -> None:

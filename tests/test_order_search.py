@@ -1,4 +1,4 @@
-"""Tests for dagforge.order_search: local search over causal orders."""
+"""Tests for dagforge.search.order: local search over causal orders."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pytest
 
 from dagforge.errors import GraphError
 from dagforge.graph import is_dag
-from dagforge.order_search import order_search
-from dagforge.refine import bic_score, hill_climb, refine
+from dagforge.search import bic_score, hill_climb, order_search, refine
 from dagforge.simulate import simulate
 from dagforge.ties import score_tol
 

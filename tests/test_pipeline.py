@@ -11,6 +11,7 @@ import pytest
 import dagforge.pipeline as pl
 from dagforge.cli import main
 from dagforge.errors import ConfigError
+from dagforge.evaluation import report_warnings
 
 CONFIG = """
 name: tiny
@@ -55,6 +56,11 @@ def test_run_writes_every_step_and_resume_skips_them(tmp_path: Path, capsys,
     m = json.loads((run_dir / "lin/linear/metrics.json").read_text())
     assert {"empty", "random", "sortnregress", "r2_sortnregress"} <= set(m["baselines"])
     assert isinstance(m["beats_empty"], bool) and "varsortability" in m
+    # one set of warnings: the evaluation's, shown once in the report
+    assert m["warnings"] == report_warnings(m["model"], m["baselines"],
+                                            varsortability=m["varsortability"])
+    shown = json.loads((run_dir / "lin/linear/report/metrics.json").read_text())["warnings"]
+    assert shown == m["warnings"]
     assert not (run_dir / "mine/linear/metrics.json").exists()
     for step in ("lin/linear", "mine/linear"):
         assert (run_dir / step / "report/report.html").is_file()

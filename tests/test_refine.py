@@ -1,4 +1,4 @@
-"""Tests for dagforge.refine: BIC scores and hill climbing over DAGs."""
+"""Tests for dagforge.search: BIC scores, hill climbing over DAGs and the multi-start refinement."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pytest
 
 from dagforge.errors import GraphError
 from dagforge.graph import is_dag
-from dagforge.refine import (
-    _smallest,
+from dagforge.search import (
     bic_score,
     edge_penalty,
     hill_climb,
@@ -16,6 +15,7 @@ from dagforge.refine import (
     order_dag,
     refine,
 )
+from dagforge.search.hill_climb import _smallest
 
 
 def chain_data(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +107,7 @@ def test_refine_single_start_climbs_from_the_thresholded_graph_only() -> None:
 
 
 def test_equal_variance_order_is_a_causal_order() -> None:
-    from dagforge.refine import equal_variance_order
+    from dagforge.search import equal_variance_order
     from dagforge.simulate import simulate
 
     sim = simulate(graph="er", k=2, d=12, n=20000, sem="linear", noise="gauss",

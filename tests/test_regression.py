@@ -1,11 +1,11 @@
-"""Tests for dagforge.regression: OLS from a covariance, and the edge cost."""
+"""Tests for dagforge.search.regression: OLS from a covariance, and the edge cost."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from dagforge.regression import edge_penalty, regress
+from dagforge.search import edge_penalty, regress
 
 
 def test_regress_matches_lstsq_and_returns_the_inverse_factor() -> None:

@@ -1,4 +1,7 @@
-"""HTML run reports: sections, embedded PNGs, strict metrics.json, atomic writes, summary."""
+"""HTML run reports: sections, embedded PNGs, strict metrics.json, atomic writes, summary.
+
+The metrics, baselines and warnings a report shows are tested in test_evaluation.py.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +19,16 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from dagforge import report
+from dagforge import evaluation, report
 from dagforge.errors import GraphError
 from dagforge.report import (
     ReportInputs,
     SummaryRun,
-    compute_baselines,
     edge_status,
+    figures,
     inputs_from_run_dir,
-    random_dag,
+    render,
     render_summary,
-    report_warnings,
     summary_run_from_report,
     write_report,
 )
@@ -240,6 +242,30 @@ def test_names_with_markup_and_dollars(tmp_path: Path) -> None:
     assert not parse(path).external
 
 
+def test_user_strings_are_escaped_by_the_templates(tmp_path: Path) -> None:
+    evil = "<script>x</script>"
+    esc = "&lt;script&gt;x&lt;/script&gt;"
+    inp = ReportInputs(
+        names=[evil, *NAMES[1:]], W=W_EST, adjacency=ADJ, true=FIVE_NODE, title=evil,
+        dataset=evil, model=evil, warnings=[evil], baselines={evil: {"shd": 9}},
+        config={"model": evil}, info={"stop_reason": evil}, versions={evil: evil})
+    path = write_report(tmp_path / "rep", inp)
+    text = path.read_text(encoding="utf-8")
+    assert "<script" not in text and not parse(path).external
+    assert parse(path).headings[0] == evil  # shown as text
+    assert f"<title>{esc}</title>" in text
+    assert f'<div class="warn">{esc}</div>' in text
+    assert f'<td class="l">{esc}</td>' in text  # edge table and baseline row
+    assert f'<th class="l">{esc}</th><td class="l">{esc}</td>' in text  # versions
+    assert f"&#34;model&#34;: &#34;{esc}&#34;" in text  # config, as JSON
+    runs = [summary_run_from_report(tmp_path / "rep"),
+            SummaryRun(dataset="d", model=evil, metrics={"shd": 1}, warnings=[evil])]
+    out = render_summary(tmp_path / "summary.html", runs)
+    text = out.read_text(encoding="utf-8")
+    assert "<script" not in text
+    assert f"<th>{esc}</th>" in text and f": {esc}</li>" in text
+
+
 def test_training_panels_handle_both_histories() -> None:
     titles = [t for t, _ in report.training_panels(SOLVER_HISTORY)]
     assert titles == ["loss terms", "acyclicity h(W)", "gradient norms (per term, total)",
@@ -252,7 +278,7 @@ def test_training_panels_handle_both_histories() -> None:
 
 
 def test_large_graph_skips_drawing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report, "MAX_GRAPH_NODES", 4)
+    monkeypatch.setattr(render, "MAX_GRAPH_NODES", 4)
     path = write_report(tmp_path, ReportInputs(names=NAMES, W=W_EST))
     assert not (tmp_path / "graph.png").exists()
     assert "the graph drawing is skipped above 4" in path.read_text(encoding="utf-8")
@@ -276,7 +302,7 @@ def test_failed_render_writes_nothing(tmp_path: Path, monkeypatch: pytest.Monkey
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("renderer broke")
 
-    monkeypatch.setattr(report, "plot_threshold", boom)
+    monkeypatch.setattr(figures, "plot_threshold", boom)
     out = tmp_path / "rep"
     with pytest.raises(RuntimeError, match="renderer broke"):
         write_report(out, full_inputs())
@@ -287,7 +313,7 @@ def test_failed_write_keeps_previous_report(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     write_report(tmp_path, ReportInputs(names=NAMES, W=W_EST))
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    real = report.atomic_open
+    real = render.atomic_open
     calls = {"n": 0}
 
     def flaky(path: Any, *args: Any, **kwargs: Any) -> Any:
@@ -296,7 +322,7 @@ def test_failed_write_keeps_previous_report(tmp_path: Path,
             raise OSError("disk full")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(report, "atomic_open", flaky)
+    monkeypatch.setattr(render, "atomic_open", flaky)
     with pytest.raises(OSError, match="disk full"):
         write_report(tmp_path, full_inputs())
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -304,32 +330,6 @@ def test_failed_write_keeps_previous_report(tmp_path: Path,
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def test_report_warnings() -> None:
-    w = report_warnings({"shd": 4}, {"empty": {"shd": 4}, "random": {"shd": 9}},
-                        adjacency=np.array([[0, 1], [1, 0]]))
-    assert w[0].startswith("the output graph has a directed cycle")
-    assert "does not beat the empty graph: SHD 4 vs 4" in w
-    assert not any("random" in x for x in w)
-    assert report_warnings({"shd": 1}, {"empty": {"shd": 4}}, varsortability=0.5) == []
-    assert report_warnings(None, None, varsortability=math.nan) == []
-
-
-def test_random_dag_and_baselines() -> None:
-    rng = np.random.default_rng(0)
-    A = random_dag(6, 7, rng)
-    from dagforge.graph import is_dag
-
-    assert A.sum() == 7 and is_dag(A) and not np.diag(A).any()
-    assert random_dag(3, 10, rng).sum() == 3  # capped at d(d-1)/2
-    X = sample_five_node(n=300)
-    b = compute_baselines(X, FIVE_NODE, n_edges=5)
-    assert list(b) == ["empty", "random", "sortnregress", "r2_sortnregress"]
-    assert b["empty"]["shd"] == 5 and b["random"]["nnz"] == 5
-    assert "auprc" in b["sortnregress"]
-    # sortnregress needs n > d: skipped with a log message, not an error
-    assert list(compute_baselines(X[:4], FIVE_NODE, n_edges=5)) == ["empty", "random"]
 
 
 def _fake_run_dir(out: Path, *, trainer: bool) -> None:
@@ -422,8 +422,23 @@ def test_summary_without_runs_or_truth(tmp_path: Path) -> None:
     assert "No run has ground-truth metrics" in out.read_text(encoding="utf-8")
 
 
+def test_public_names_stay_importable_from_dagforge_report() -> None:
+    for name in report.__all__:
+        assert getattr(report, name) is not None, name
+    # the evaluation's functions are re-exported, not copied
+    assert report.compute_baselines is evaluation.compute_baselines
+    assert report.report_warnings is evaluation.report_warnings
+    assert report.random_dag is evaluation.random_dag
+
+
 def test_docstring_examples() -> None:
     import doctest
 
-    result = doctest.testmod(report, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    from dagforge.report import formatting, inputs, summary
+
+    attempted = 0
+    for module in (report, inputs, figures, formatting, render, summary):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted > 0

@@ -3,8 +3,10 @@
 Small problems built by hand (a linear SEM or a single parameter) so every number
 the trainer logs can be checked: early stopping on a validation plateau with the
 best parameters restored, NaN recovery and its limit, pre-clip gradient norms,
-the learning-rate schedules as documented, exact zeros from the proximal L1 step,
-mini-batches, a split kept across calls, determinism and a quiet progress bar.
+the learning-rate schedules as documented (a rollback halves a schedule's floor too),
+exact zeros from the proximal L1 step in torch Adam's own metric, mini-batches, a split
+kept across calls, determinism, a mid-call state that resumes exactly through a
+checkpoint file, and a quiet progress bar.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import pytest
 import torch
 from torch import Tensor, nn
 
+from dagforge.checkpoint import load_checkpoint, save_checkpoint
 from dagforge.constraints import acyclicity_fn
-from dagforge.errors import ConfigError, SolverError
+from dagforge.errors import ConfigError, DataError, SolverError
 from dagforge.models.linear import LinearSEM
 from dagforge.solvers import PathFollowingConfig, path_following
 from dagforge.solvers.base import Problem
 from dagforge.train import HISTORY_FIELDS, TrainConfig, Trainer, write_history_csv
+from dagforge.train.epoch import adam_metric
 
 F64 = torch.float64
 
@@ -224,7 +228,38 @@ def test_schedule_plateau() -> None:
     assert lrs == pytest.approx([0.4, 0.4, 0.2, 0.2, 0.1, 0.1, 0.05, 0.05])
 
 
+def test_a_rollback_halves_the_schedule_floor_included() -> None:
+    X = torch.zeros(20, 1, dtype=F64)
+    calls = {"n": 0}
+
+    def flaky(m, rows: Tensor) -> Tensor:
+        calls["n"] += 1  # 1: the start; epoch e: 2e (its step), 2e + 1 (validation)
+        return (m.p * 0.0).sum() + (math.nan if calls["n"] == 8 else 1.0)
+
+    problem, _ = scalar_problem(flaky, X)
+    trainer = Trainer(TrainConfig(lr=0.4, schedule="exponential", gamma=0.5, min_lr=0.1,
+                                  max_epochs=6, patience=100))
+    trainer(problem, 1.0, zero_penalty, 0.0)
+    lrs = [r["lr"] for r in trainer.history]
+    assert [r["retries"] for r in trainer.history] == [0, 0, 0, 1, 0, 0]
+    assert lrs == pytest.approx([0.4, 0.2, 0.1, 0.05, 0.05, 0.05])  # the floor 0.1 halved
+
+
 # --------------------------------------------------------------------------- L1
+
+
+def test_proximal_step_uses_adams_own_metric() -> None:
+    """adam_metric is the D that torch.optim.Adam divides its step by."""
+    p = nn.Parameter(torch.tensor([0.5, -2.0, 3.0], dtype=F64))
+    opt = torch.optim.Adam([p], lr=0.1, betas=(0.8, 0.9), eps=1e-3)
+    for g in ([1.0, -4.0, 0.01], [0.5, 2.0, -0.02]):
+        before = p.detach().clone()
+        p.grad = torch.tensor(g, dtype=F64)
+        opt.step()
+        state = opt.state[p]
+        m_hat = state["exp_avg"] / (1 - 0.8 ** float(state["step"]))
+        assert torch.allclose(before - p.detach(), 0.1 * m_hat / adam_metric(opt, p),
+                              rtol=1e-12, atol=0.0)
 
 
 def test_proximal_l1_gives_exact_zeros_subgradient_does_not() -> None:
@@ -280,6 +315,44 @@ def test_same_seed_same_history() -> None:
         runs.append((trainer.history, model.weight.detach().clone()))
     assert runs[0][0] == runs[1][0]
     assert torch.equal(runs[0][1], runs[1][1])
+
+
+@pytest.mark.parametrize("settings", [
+    {}, {"schedule": "exponential", "gamma": 0.9, "min_lr": 0.01},
+    {"schedule": "cosine", "min_lr": 0.005},
+    {"schedule": "plateau", "plateau_patience": 2, "min_delta": 0.003},  # lr halved at 13
+    {"clip_grad_norm": 0.5},
+])
+def test_a_mid_call_state_resumes_exactly_through_a_checkpoint(tmp_path, settings) -> None:
+    cfg = TrainConfig(lr=0.05, batch_size=32, max_epochs=25, patience=8, **settings)
+    penalty = acyclicity_fn("logdet")
+    problem, model = linear_problem()
+    full = Trainer(cfg, h_fn=penalty)  # h logged: no NaN in the rows compared
+    full(problem, 1.0, penalty, 0.05)
+
+    def save_at_epoch_15(trainer: Trainer) -> None:
+        if trainer.epoch == 15:
+            save_checkpoint(tmp_path / "c.pt", model={}, optimizer_state=trainer.state_dict(),
+                            solver_state={}, rng_states={}, history=[], config={})
+
+    Trainer(cfg, h_fn=penalty, on_epoch_end=save_at_epoch_15)(linear_problem()[0], 1.0, penalty,
+                                                             0.05)
+    state = load_checkpoint(tmp_path / "c.pt").optimizer_state  # read with weights_only
+    assert state is not None and state["call_state"]["epoch"] == 15
+    problem, resumed_model = linear_problem()  # a fresh model: the state brings the weights
+    resumed = Trainer(cfg, h_fn=penalty)
+    resumed.load_state_dict(state)
+    resumed(problem, 1.0, penalty, 0.05)
+    assert resumed.history == full.history
+    assert torch.equal(resumed_model.weight, model.weight)
+
+
+def test_a_call_state_of_another_format_is_refused() -> None:
+    trainer = Trainer(TrainConfig(max_epochs=2))
+    state = trainer.state_dict()
+    state["call_state"] = {"call": 0, "optimizer": {"t": 1, "m": [], "v": []}}
+    with pytest.raises(DataError, match=r"lacks.*scheduler"):
+        Trainer().load_state_dict(state)
 
 
 def test_inside_an_outer_solver_with_diagnostics(capsys) -> None:

@@ -156,7 +156,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if overrides:  # checked like the file's values
         config = parse_config({**config.model_dump(), **overrides}, "command line")
-    nonlinear = config.model != "linear"
+    from dagforge.models.registry import get_model
+
+    nonlinear = get_model(config.model).learner == "nonlinear"  # fitted from rows, resumable
     if args.resume and not nonlinear:
         raise DataError("--resume applies to the mlp and gnn models (a linear fit takes seconds)")
     if args.checkpoint_every < 0:
@@ -254,6 +256,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- parser
 
 
+def _registered_models() -> list[str]:
+    """The models of the registry (built-in and user-registered), for ``--model``."""
+    from dagforge.models.registry import model_names
+
+    return model_names()
+
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="dagforge", description="Learn causal DAGs from data, honestly evaluated.")
     p.add_argument("--version", action="version", version=f"dagforge {__version__}")
@@ -289,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("fit", help="learn a DAG from a data file")
     f.add_argument("data", help="CSV, TSV or Parquet file (header row = variable names)")
-    f.add_argument("--model", choices=["linear", "mlp", "gnn"], default=None,
+    f.add_argument("--model", choices=_registered_models(), default=None,
                    help="default: linear")
     f.add_argument("--config", help="YAML or TOML file of fit settings")
     f.add_argument("--seed", type=int, default=None)

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dagforge.errors import ConfigError
 
@@ -30,10 +38,12 @@ class FitConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    model: Literal["linear", "mlp", "gnn"] = "linear"
+    #: A registered model, constraint and solver (the registries are read when a config
+    #: is checked, so an entry registered by user code is accepted too).
+    model: str = "linear"
     loss: Literal["auto", "ls", "nll"] = "auto"
-    constraint: Literal["logdet", "expm", "poly", "spectral"] = "logdet"
-    solver: Literal["path_following", "augmented_lagrangian"] = "path_following"
+    constraint: str = "logdet"
+    solver: str = "path_following"
     lambda1: float = Field(0.02, ge=0, allow_inf_nan=False)
     threshold: Annotated[float, Field(ge=0, allow_inf_nan=False)] | Literal["auto"] = 0.3
     refine: Literal["auto", "hill_climb", "order", "none"] = "auto"
@@ -56,6 +66,27 @@ class FitConfig(BaseModel):
     #: Rows with missing values: ``"error"`` (refuse the data) or ``"drop"`` them.
     missing: Literal["error", "drop"] = "error"
 
+    @field_validator("model")
+    @classmethod
+    def _registered_model(cls, name: str) -> str:
+        from dagforge.models.registry import model_names
+
+        return _registered(name, model_names())
+
+    @field_validator("solver")
+    @classmethod
+    def _registered_solver(cls, name: str) -> str:
+        from dagforge.solvers import SOLVERS
+
+        return _registered(name, list(SOLVERS))
+
+    @field_validator("constraint")
+    @classmethod
+    def _registered_constraint(cls, name: str) -> str:
+        from dagforge.constraints import CONSTRAINTS
+
+        return _registered(name, list(CONSTRAINTS))
+
     @model_validator(mode="after")
     def _stability_needs_bootstrap(self) -> FitConfig:
         if self.stability is not None and not self.bootstrap:
@@ -71,6 +102,12 @@ class FitConfig(BaseModel):
         for key in ("solver_options", "model_options", "train_options"):
             params[key] = dict(params[key]) or None
         return params
+
+
+def _registered(name: str, names: list[str]) -> str:
+    if name not in names:
+        raise ValueError(f"{name!r} is not one of {names}")
+    return name
 
 
 #: pydantic's names of the members of a union in an error's location (not keys)

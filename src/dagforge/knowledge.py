@@ -19,7 +19,7 @@ data's variables (dagforge convention, ``[i, j]`` is the edge ``i -> j``):
 * forbidden edges: the model's parameters for them are masked to zero
   (``LinearSEM``'s weight, the MLP's first-layer weights of the forbidden
   input, DAG-GNN's adjacency), so they never enter the fit, the acyclicity
-  function or the output; hill climbing (:mod:`dagforge.refine`) never adds
+  function or the output; hill climbing (:mod:`dagforge.search`) never adds
   or reverses into them;
 * required edges: exempt from the L1 penalty, kept by thresholding and never
   removed when cycles are broken (:func:`dagforge.graph.threshold_to_dag`), never

@@ -44,10 +44,9 @@ from torch import Tensor, nn
 from dagforge.checkpoint import load_checkpoint
 from dagforge.constraints import acyclicity_fn
 from dagforge.errors import ConfigError, DataError
-from dagforge.models.gnn import DAGGNN
-from dagforge.models.mlp import MLPSEM
+from dagforge.models.registry import ModelSpec, get_model
 from dagforge.resume import CHECKPOINT_FILE, CallRecorder, Checkpointer, data_fingerprint
-from dagforge.solvers import SOLVERS, make_solver_config
+from dagforge.solvers import get_solver, make_solver_config, run_solver
 from dagforge.solvers.base import Problem, SolverResult
 from dagforge.solvers.inner import QuasiNewton
 from dagforge.solvers.owlqn import OWLQNConfig
@@ -57,11 +56,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "CHECKPOINT_FILE",
-    "DEFAULT_LBFGS_OPTIONS",
-    "DEFAULT_SOLVER_OPTIONS",
     "INNER_FIELDS",
-    "MODELS",
-    "ORDER_REFIT",
     "PHASE_CHECKPOINTS",
     "InnerName",
     "ModelName",
@@ -69,74 +64,17 @@ __all__ = [
     "StructureModel",
     "build_model",
     "build_problem",
-    "default_inner",
     "edge_l1_weights",
     "fit_nonlinear",
-    "order_refit_default",
     "residual_variances",
 ]
 
-ModelName = Literal["mlp", "gnn"]
+ModelName = str  # a registered nonlinear model (dagforge.models.registry)
 InnerName = Literal["lbfgs", "adam"]
-
-MODELS: dict[str, type[nn.Module]] = {"mlp": MLPSEM, "gnn": DAGGNN}
-
-#: Solver settings used unless overridden, per model and solver (measured defaults).
-DEFAULT_SOLVER_OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
-    "mlp": {
-        "path_following": {"constraint": "logdet", "lambda1": 0.02, "mu_init": 0.1,
-                           "mu_factor": 0.1, "s": (1.0, 1.0, 1.0, 1.0)},
-        "augmented_lagrangian": {"constraint": "expm", "lambda1": 0.02},
-    },
-    # message-passing GNN on MLP-SEM ER2 d=10, seeds 0-2: lambda1 0.01 and 0.05 gave
-    # median SHD 7 where 0.02 gave 4
-    "gnn": {
-        "path_following": {"constraint": "logdet", "lambda1": 0.02, "mu_init": 0.1,
-                           "mu_factor": 0.1, "s": (1.0, 1.0, 1.0, 1.0)},
-        "augmented_lagrangian": {"constraint": "poly", "lambda1": 0.02},
-    },
-}
 
 #: Solver config fields that hold an inner optimiser (path following has a separate one
 #: for its last stages).
 INNER_FIELDS = ("inner", "final_inner")
-
-#: OWL-QN settings of the ``"lbfgs"`` inner optimiser per model and inner field, unless
-#: overridden. The MLP needs its warm-up stages solved tightly (a loose warm-up, as the
-#: linear model uses, gave median SHD 8 instead of 5 on MLP-SEM ER2 d=10); the
-#: message-passing GNN did no better with 600 iterations than with 300 (MLP-SEM ER2
-#: d=10, seeds 0-2: SHD 4, 5, 6 against 4, 4, 6) in 1.8x the time.
-DEFAULT_LBFGS_OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
-    "mlp": {"inner": {"max_iter": 1000}, "final_inner": {"max_iter": 1000}},
-    "gnn": {"inner": {"max_iter": 300}, "final_inner": {"max_iter": 300}},
-}
-
-
-#: The order refit (``DagLearner(refine="order")``, the default for the MLP and the
-#: message-passing GNN): after the constrained solve, the model is fitted once more with
-#: each variable's inputs restricted to the variables before it in the causal order of
-#: the thresholded graph. The mask is a DAG's, so the acyclicity term is exactly 0 and
-#: the refit is one sparse regression per variable, solved in one stage of up to
-#: ``max_iter`` OWL-QN steps: a lighter L1 weight (``l1_share`` of the solve's) lets
-#: weak parents back in that the solve had to suppress, and the refit's own cut
-#: (``threshold``, on the same edge strengths as the solve's) drops the noise.
-#: Measured on MLP-SEM ER2, n = 1000 (raw columns with least squares, standardised ones
-#: with the likelihood; seeds 0-2 are the benchmark's files, 3-5 drawn the same way),
-#: SHD of the solve -> after the refit, for the MLP (cut 0.5; these with a refit run
-#: through the solve's four stages, which gave the same graphs as the one stage on d=20
-#: raw seeds 0 and 2): d=20 raw 15/1/9/8/10/5 -> 13/2/6/6/10/4, d=10 raw 3/5/7/3/5/3 ->
-#: 3/4/7/4/5/3, d=10 standardised 15/4/19/13/11/7 -> 14/4/17/12/11/6 (a cut of 0.3 gave
-#: 13/2/9 at d=20 raw); with the one-stage refit, in the benchmark (seeds 0-2): d=20 raw
-#: 13/2/6, d=10 raw 3/4/9, d=10 standardised 14/4/17. For the GNN (cut 0.3): d=10 raw
-#: 6/6/7/4/2/3 -> 6/2/3/5/2/2, d=10 standardised 17/6/20/7/16/15 -> 15/3/11/3/17/13,
-#: d=20 raw 21/8/9 -> 23/9/9, d=20 standardised 34/28/18 -> 34/23/12 (with 300 steps,
-#: the GNN's solve budget, d=20 raw gave 25/11/10). Half the L1 weight beat the full
-#: one for both models (e.g. GNN d=10 standardised 16/4/14/5/15/13 with the full
-#: weight, 300 steps).
-ORDER_REFIT: dict[str, dict[str, float]] = {
-    "mlp": {"l1_share": 0.5, "threshold": 0.5, "max_iter": 1000},
-    "gnn": {"l1_share": 0.5, "threshold": 0.3, "max_iter": 1000},
-}
 
 #: Checkpoint file of each fit of a nonlinear ``DagLearner`` inside its
 #: ``checkpoint_dir``: the first solve, the likelihood solve of ``loss="auto"`` when the
@@ -174,16 +112,14 @@ def build_model(name: ModelName | str, d: int, options: Mapping[str, Any] | None
                 ) -> nn.Module:
     """The model ``name`` (``"mlp"``: :class:`MLPSEM`, ``"gnn"``: :class:`DAGGNN`) for ``d``
     variables; ``options`` are its keyword arguments (an unknown one is a ConfigError)."""
-    cls = MODELS.get(str(name))
-    if cls is None:
-        raise ConfigError(f"unknown nonlinear model {name!r}; choose one of {sorted(MODELS)}")
+    spec = _nonlinear_spec(name)
     opts = dict(options or {})
     for reserved in ("random_state", "dtype"):
         if reserved in opts:
             raise ConfigError(f"model option {reserved!r} is set by fit_nonlinear's own "
                               "argument")
     try:
-        return cls(d, **opts, random_state=random_state, dtype=dtype)
+        return spec.factory()(d, **opts, random_state=random_state, dtype=dtype)
     except TypeError as exc:
         raise ConfigError(f"bad option for model {name!r}: {exc}") from None
 
@@ -244,8 +180,8 @@ def _with_mask(model: str, opts: dict[str, Any], allowed: np.ndarray | None,
     if allowed is None:
         mask = opts.get("mask")
     else:
-        cls = MODELS[model]
-        if "mask" not in inspect.signature(cls).parameters:
+        build = _nonlinear_spec(model).factory()
+        if "mask" not in inspect.signature(build).parameters:
             raise ConfigError(f"model {model!r} takes no knowledge mask (its constructor has "
                               "no mask argument)")
         mask = np.asarray(allowed, dtype=float)
@@ -261,39 +197,20 @@ def _with_mask(model: str, opts: dict[str, Any], allowed: np.ndarray | None,
     return opts
 
 
-def default_inner(model: ModelName | str, options: Mapping[str, Any] | None = None
-                  ) -> InnerName:
-    """The inner optimiser used unless chosen: ``"adam"`` for a GNN that samples in
-    training mode (``soft`` or ``variational``), else ``"lbfgs"`` (deterministic objective)."""
-    opts = options or {}
-    if model == "gnn" and (opts.get("soft") or opts.get("variational")):
-        return "adam"
-    return "lbfgs"
-
-
-def order_refit_default(model: str, options: Mapping[str, Any] | None = None,
-                        inner: InnerName | None = None) -> bool:
-    """Whether ``refine="auto"`` runs the order refit: in the configurations it was
-    measured on, the MLP and the message-passing GNN with a hard adjacency, both with
-    the full-batch OWL-QN inner optimiser. (With the mini-batch trainer, ``make
-    train-full``'s GNN ended with SHD 2 instead of 0: its 200-epoch refit stopped before
-    converging.)"""
-    opts = options or {}
-    if (inner or default_inner(model, opts)) != "lbfgs":
-        return False
-    if model == "mlp":
-        return True
-    return model == "gnn" and opts.get("propagation", "message") == "message" \
-        and not opts.get("soft")
-
-
-def _solver_config(model: str, solver: str, options: Mapping[str, Any] | None) -> Any:
-    if solver not in SOLVERS:
-        raise ConfigError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")
-    opts = {**DEFAULT_SOLVER_OPTIONS[model][solver], **dict(options or {})}
+def _solver_config(spec: ModelSpec, solver: str, options: Mapping[str, Any] | None) -> Any:
+    get_solver(solver)  # an unknown solver: a one-line error
+    opts = {**spec.solver_options(solver), **dict(options or {})}
     if set(opts) & set(INNER_FIELDS):
         raise ConfigError("choose the inner optimiser with fit_nonlinear(inner=...)")
     return make_solver_config(solver, options=opts)
+
+
+def _nonlinear_spec(name: str) -> ModelSpec:
+    """The registered model ``name``, which must be fitted from rows (not the linear one)."""
+    spec = get_model(str(name))
+    if spec.learner != "nonlinear":
+        raise ConfigError(f"model {name!r} is not a nonlinear model")
+    return spec
 
 
 def _monitor_fn(config: Any) -> Any:
@@ -326,23 +243,24 @@ def fit_nonlinear(
     ----------
     X : array of shape (n, d)
         Data (used as given: standardise beforehand if wanted).
-    model : {"mlp", "gnn"}
-        :class:`~dagforge.models.mlp.MLPSEM` or :class:`~dagforge.models.gnn.DAGGNN`.
+    model : str
+        A registered nonlinear model (:mod:`dagforge.models.registry`), e.g. ``"mlp"``
+        (:class:`~dagforge.models.mlp.MLPSEM`) or ``"gnn"`` (:class:`~dagforge.models.gnn.DAGGNN`).
     model_options : dict, optional
         Keyword arguments of the model (e.g. ``{"hidden": (10,), "loss": "nll"}``).
         For a soft GNN, ``edge_kl_weight`` defaults to ``1 / n``.
     solver : {"path_following", "augmented_lagrangian"}
     solver_options : dict, optional
-        Fields of the solver's config, over :data:`DEFAULT_SOLVER_OPTIONS`.
+        Fields of the solver's config, over the model's registered ``solver_defaults``.
     inner : {"lbfgs", "adam"}, optional
         ``"lbfgs"``: full-batch OWL-QN (:class:`~dagforge.solvers.inner.QuasiNewton`),
         the model in evaluation mode (deterministic: soft GNN edges at their
         probabilities, no latent sampling). ``"adam"``: :class:`~dagforge.train.Trainer`
         (mini-batches, validation, early stopping, sampling in training mode).
-        Default: :func:`default_inner`.
+        Default: :func:`dagforge.learn.policy.default_inner`.
     lbfgs_options : dict, optional
         :class:`~dagforge.solvers.owlqn.OWLQNConfig` fields (``"lbfgs"`` only), over
-        :data:`DEFAULT_LBFGS_OPTIONS` for every inner optimiser of the solver.
+        the model's registered ``lbfgs_defaults`` for every inner optimiser of the solver.
     train_config : TrainConfig or dict, optional
         Trainer settings (``"adam"`` only).
     random_state : int, optional
@@ -381,9 +299,10 @@ def fit_nonlinear(
     SolverError
         Training diverged beyond recovery.
     """
-    if model not in MODELS:
-        raise ConfigError(f"unknown nonlinear model {model!r}; choose one of {sorted(MODELS)}")
-    inner_name = inner or default_inner(model, model_options)
+    from dagforge.learn.policy import default_inner
+
+    spec = _nonlinear_spec(model)
+    inner_name = inner or default_inner(spec, model_options)
     if inner_name not in ("lbfgs", "adam"):
         raise ConfigError(f"unknown inner optimiser {inner_name!r}; choose lbfgs or adam")
     if resume and checkpoint_dir is None:
@@ -404,7 +323,7 @@ def fit_nonlinear(
     opts = _with_mask(model, opts, allowed, required)
     net = build_model(model, d, opts, random_state=random_state, dtype=dtype).to(dev)
     problem = build_problem(net, Xt, required)
-    base_config = _solver_config(model, solver, solver_options)
+    base_config = _solver_config(spec, solver, solver_options)
 
     slots = [f.name for f in dataclasses.fields(base_config) if f.name in INNER_FIELDS]
     trainer: Trainer | None = None
@@ -419,7 +338,7 @@ def fit_nonlinear(
     else:
         if train_config is not None:
             raise ConfigError("train_config applies to inner='adam' only")
-        lbfgs = {slot: {**DEFAULT_LBFGS_OPTIONS[model].get(slot, {}),
+        lbfgs = {slot: {**spec.lbfgs_defaults.get(slot, {}),
                         **dict(lbfgs_options or {})} for slot in slots}
         try:
             real = {slot: QuasiNewton(OWLQNConfig(**lbfgs[slot])) for slot in slots}
@@ -451,7 +370,7 @@ def fit_nonlinear(
     elif checkpoint_every:
         raise ConfigError("checkpoint_every needs checkpoint_dir")
 
-    result = SOLVERS[solver](problem, config)
+    result = run_solver(solver, problem, config)
     net.eval()
     if checkpointer is not None:
         checkpointer.finish(result.state)

@@ -19,7 +19,8 @@ The truth, when a data set has one, is used only after the fit: for the metrics,
 beside the baselines (empty graph, random graph of the same density,
 sortnregress, r2_sortnregress) and the data's varsortability / R2-sortability.
 A model that does not beat the empty graph's SHD is flagged (``beats_empty:
-false`` in ``metrics.json`` and a warning in the report).
+false`` in ``metrics.json`` and a warning in the report); the metrics and the
+warnings are :func:`dagforge.evaluation.evaluate_fit`'s.
 """
 
 from __future__ import annotations
@@ -38,14 +39,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dagforge._io import write_json
 from dagforge.config import FitConfig, format_validation_error, read_config_file
 from dagforge.errors import ConfigError, DagforgeError
+from dagforge.evaluation import evaluate_fit
 from dagforge.graph import read_edge_list
-from dagforge.metrics import evaluate, r2_sortability, varsortability
 
 log = logging.getLogger(__name__)
 
 __all__ = ["DatasetSpec", "ModelSpec", "PipelineConfig", "load_pipeline", "run_pipeline"]
 
-VARSORT_WARN = 0.9
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -214,34 +214,6 @@ def _load_data(spec: DatasetSpec, base: Path, seed: int
     return np.asarray(X, dtype=float), names, truth, info
 
 
-def _evaluate(X: np.ndarray, truth: np.ndarray, learner: Any, seed: int,
-              probability: np.ndarray | None) -> tuple[dict[str, Any], list[str]]:
-    """Metrics beside the baselines, sortability, and the warnings they call for."""
-    from dagforge.report import compute_baselines
-
-    B = np.asarray(truth)
-    model = evaluate(true=B, pred=learner.adjacency_, scores=np.abs(learner.W_))
-    baselines = compute_baselines(X, B, n_edges=int(learner.adjacency_.sum()), seed=seed)
-    vs, r2s = float(varsortability(X, B)), float(r2_sortability(X, B))
-    empty_shd = baselines["empty"]["shd"]
-    warnings = []
-    if not model["shd"] < empty_shd:
-        warnings.append(f"SHD {model['shd']} does not beat the empty graph's {empty_shd}")
-    if vs > VARSORT_WARN:
-        warnings.append(f"varsortability {vs:.2f} > {VARSORT_WARN}: the scale of the variables "
-                        "may be doing the work; try --standardize")
-    metrics = {
-        "note": "against the known true graph, computed after the fit; the truth was not "
-                "used to fit, stop or select",
-        "model": model, "baselines": baselines, "varsortability": vs, "r2_sortability": r2s,
-        "beats_empty": bool(model["shd"] < empty_shd), "warnings": warnings,
-    }
-    if probability is not None:
-        metrics["edge_probability"] = evaluate(true=B, pred=(probability >= 0.5).astype(int),
-                                               scores=probability)
-    return metrics, warnings
-
-
 def _fit_step(spec: ModelSpec, X: np.ndarray, names: list[str], truth: np.ndarray | None,
               out: Path, data_info: dict[str, Any], seed: int, write_report: bool) -> dict:
     """Fit one model on one data set and write everything of the step to ``out``."""
@@ -260,7 +232,9 @@ def _fit_step(spec: ModelSpec, X: np.ndarray, names: list[str], truth: np.ndarra
                                "fit_seconds": run["seconds"]}
     warnings: list[str] = []
     if truth is not None:
-        metrics, warnings = _evaluate(X, truth, learner, seed, probability)
+        metrics = evaluate_fit(X, truth, adjacency=learner.adjacency_, W=learner.W_, seed=seed,
+                               edge_probability=probability)
+        warnings = metrics["warnings"]
         write_json(out / "metrics.json", metrics)
         summary.update(shd=metrics["model"]["shd"], beats_empty=metrics["beats_empty"])
         for w in warnings:

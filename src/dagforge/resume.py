@@ -9,8 +9,9 @@ continued exactly by *replaying* it:
 1. a :class:`CallRecorder` wraps the inner optimiser(s) and records, for every
    inner call, the parameters it ended with and its :class:`InnerResult`;
 2. a checkpoint (:class:`Checkpointer`) holds these records, the model, the
-   inner optimiser's state (mid-call for the Adam trainer: its epoch, Adam
-   moments, best parameters, ...), every generator's state and the histories;
+   inner optimiser's state (mid-call for the Adam trainer: its epoch, the
+   ``state_dict`` of its ``torch.optim`` Adam and learning-rate scheduler, best
+   parameters, ...), every generator's state and the histories;
 3. on resume the outer solver is simply started again: the recorded calls are
    answered from the records (the solver recomputes the same multipliers, the
    same history), and the first unrecorded call goes to the real inner

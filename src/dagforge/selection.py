@@ -25,24 +25,20 @@ Threshold rules (``DagLearner(threshold="auto")`` uses :func:`select_threshold`)
     Regressions are cached per (variable, parent set), so a candidate costs only
     the parent sets it changes.
 
-Bootstrap (:func:`bootstrap_edge_probability`): refit a learner on ``n_boot``
-resamples of the rows (with replacement) in a process pool; the frequency of each
-edge is its probability. :func:`stable_graph` keeps the edges at or above a
-frequency, breaking any cycle at its least frequent edge.
+Stability (:func:`stable_graph`): from the edge frequencies over bootstrap refits
+(:mod:`dagforge.resampling`), keep the edges at or above a frequency, breaking any
+cycle at its least frequent edge.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
-import multiprocessing
-import sys
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from tqdm import tqdm
 
 from dagforge.errors import ConfigError, DataError
 from dagforge.graph import is_dag, threshold_to_dag
@@ -50,10 +46,8 @@ from dagforge.graph import is_dag, threshold_to_dag
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "BootstrapResult",
     "HeldoutScorer",
     "ThresholdSelection",
-    "bootstrap_edge_probability",
     "select_threshold",
     "smallest_dag_threshold",
     "stable_graph",
@@ -261,91 +255,7 @@ def select_threshold(
     return ThresholdSelection(best_t, best_w, "heldout", scores)
 
 
-# --------------------------------------------------------------------------- bootstrap
-
-
-@dataclass
-class BootstrapResult:
-    """Edge frequencies over bootstrap refits.
-
-    Attributes
-    ----------
-    probability : ndarray of shape (d, d)
-        Share of the refits with the edge ``i -> j``; in [0, 1].
-    adjacencies : ndarray of shape (n_boot, d, d)
-        Each refit's DAG (0/1).
-    seeds : list of int
-        Seed of each refit's resample and learner.
-    """
-
-    probability: np.ndarray
-    adjacencies: np.ndarray
-    seeds: list[int]
-
-
-def _refit(learner: Any, X: np.ndarray, names: Sequence[str] | None, seed: int) -> np.ndarray:
-    """One bootstrap refit (runs in a worker process): resample rows, fit a clone."""
-    from sklearn.base import clone
-
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, X.shape[0], size=X.shape[0])
-    model = clone(learner)
-    params = model.get_params()
-    if "random_state" in params:
-        model.set_params(random_state=seed % (2**31))
-    if params.get("bootstrap"):  # a DagLearner that bootstraps itself: refit it plainly
-        model.set_params(bootstrap=0, stability=None)
-    model.fit(X[idx], names=names)
-    return np.asarray(model.adjacency_, dtype=np.int8)
-
-
-def bootstrap_edge_probability(
-    learner: Any,
-    X: np.ndarray,
-    *,
-    names: Sequence[str] | None = None,
-    n_boot: int = 20,
-    n_jobs: int = 1,
-    random_state: int | None = 0,
-    progress: bool = True,
-) -> BootstrapResult:
-    """Refit ``learner`` (a :class:`~dagforge.estimator.DagLearner` or any estimator
-    with ``fit(X, names=)`` and ``adjacency_``) on ``n_boot`` row resamples.
-
-    Refits run in a pool of ``n_jobs`` processes (``spawn``, so no state is shared
-    with the caller; 1 runs them here). The result depends only on ``random_state``
-    and the inputs, not on ``n_jobs`` or the order in which refits finish.
-    A progress bar shows on a terminal; each refit is also logged.
-    """
-    X = np.asarray(X, dtype=float)
-    if n_boot < 1:
-        raise ConfigError(f"n_boot must be at least 1, got {n_boot}")
-    if n_jobs < 1:
-        raise ConfigError(f"n_jobs must be at least 1, got {n_jobs}")
-    seeds = [int(s.generate_state(1)[0]) for s in
-             np.random.SeedSequence(random_state).spawn(n_boot)]
-    d = X.shape[1]
-    out = np.zeros((n_boot, d, d), dtype=np.int8)
-    bar = tqdm(total=n_boot, desc="bootstrap", file=sys.stderr, leave=False,
-               disable=not (progress and sys.stderr.isatty()))
-    try:
-        if n_jobs == 1:
-            for b, seed in enumerate(seeds):
-                out[b] = _refit(learner, X, names, seed)
-                bar.update()
-                log.info("bootstrap refit %d/%d done", b + 1, n_boot)
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
-                futures = {pool.submit(_refit, learner, X, names, seed): b
-                           for b, seed in enumerate(seeds)}
-                for k, fut in enumerate(as_completed(futures), start=1):
-                    out[futures[fut]] = fut.result()
-                    bar.update()
-                    log.info("bootstrap refit %d/%d done", k, n_boot)
-    finally:
-        bar.close()
-    return BootstrapResult(out.mean(axis=0), out, seeds)
+# --------------------------------------------------------------------------- stability
 
 
 def stable_graph(probability: np.ndarray, frequency: float = 0.5,
@@ -355,4 +265,16 @@ def stable_graph(probability: np.ndarray, frequency: float = 0.5,
     if not 0.0 < frequency <= 1.0:
         raise ConfigError(f"frequency must lie in (0, 1], got {frequency}")
     P = np.asarray(probability, dtype=float)
+    # a share k / B equal to frequency up to rounding is kept
     return (threshold_to_dag(P, frequency - 1e-12, required) != 0).astype(int)
+
+
+#: names that moved to :mod:`dagforge.resampling`, still importable from here
+_MOVED = frozenset({"BootstrapResult", "bootstrap_edge_probability"})
+
+
+def __getattr__(name: str) -> Any:
+    # lazy: dagforge.resampling imports this module, an eager import would be a cycle
+    if name in _MOVED:
+        return getattr(importlib.import_module("dagforge.resampling"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

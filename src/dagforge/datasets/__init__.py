@@ -19,7 +19,10 @@ Shipped data (package data under ``dagforge/datasets/data/``, see its
 
 User data: :func:`load_table` reads CSV / TSV / text / Parquet files and
 :func:`check_matrix` checks arrays and DataFrames, both with the same rules
-(:mod:`dagforge.datasets.tables`), raising :class:`dagforge.errors.DataError`.
+(:mod:`dagforge.datasets.tables`), raising :class:`dagforge.errors.DataError`;
+reading files (:mod:`~dagforge.datasets.files`), missing values
+(:mod:`~dagforge.datasets.missing`) and the matrix checks
+(:mod:`~dagforge.datasets.validation`) each have their module.
 
 Graphs follow the dagforge convention ``W[i, j] != 0`` means ``i -> j``.
 """

@@ -10,7 +10,8 @@ quasi-Newton inner optimiser by default (:mod:`dagforge.solvers.inner`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from dagforge.errors import ConfigError
@@ -27,28 +28,75 @@ __all__ = [
     "PathFollowingConfig",
     "Problem",
     "SolverResult",
+    "SolverSpec",
     "StopReason",
     "augmented_lagrangian",
+    "get_solver",
     "make_solver_config",
     "path_following",
+    "register_solver",
+    "run_solver",
 ]
 
-SOLVERS: dict[str, Callable[..., SolverResult]] = {
-    "path_following": path_following,
-    "augmented_lagrangian": augmented_lagrangian,
-}
-_CONFIGS: dict[str, type] = {
-    "path_following": PathFollowingConfig,
-    "augmented_lagrangian": AugmentedLagrangianConfig,
-}
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """One registered outer solver.
+
+    Attributes
+    ----------
+    name : str
+        The name users choose it by (``DagLearner(solver=name)``).
+    run : callable
+        ``run(problem, config) -> SolverResult``.
+    config : type
+        The solver's config dataclass; its fields are the solver's options.
+    one_stage : mapping
+        Options that make the solver solve once, without tightening the constraint:
+        for a refit on a mask that is already a DAG's (h is 0 there).
+    description : str
+        One line for the docs.
+    """
+
+    name: str
+    run: Callable[[Problem, Any], SolverResult]
+    config: type
+    one_stage: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
 
 
-def make_solver_config(name: str, *, options: dict[str, Any], **settings: Any) -> Any:
+SOLVERS: dict[str, SolverSpec] = {}
+
+
+def register_solver(spec: SolverSpec, *, replace: bool = False) -> SolverSpec:
+    """Add ``spec`` to :data:`SOLVERS` (``replace=True`` to overwrite an entry)."""
+    if spec.name in SOLVERS and not replace:
+        raise ConfigError(f"solver {spec.name!r} is already registered")
+    SOLVERS[spec.name] = spec
+    return spec
+
+
+def get_solver(name: str) -> SolverSpec:
+    """The registered solver ``name``; an unknown name is a one-line ConfigError."""
+    try:
+        return SOLVERS[name]
+    except (KeyError, TypeError):
+        raise ConfigError(f"unknown solver {name!r}; choose one of {list(SOLVERS)}") from None
+
+
+register_solver(SolverSpec(
+    name="path_following", run=path_following, config=PathFollowingConfig,
+    one_stage={"s": (1.0,)},
+    description="DAGMA's central path: a decreasing fit weight mu, log-det barrier"))
+register_solver(SolverSpec(
+    name="augmented_lagrangian", run=augmented_lagrangian, config=AugmentedLagrangianConfig,
+    description="NOTEARS' augmented Lagrangian: a growing penalty rho and multiplier"))
+
+
+def make_solver_config(name: str, *, options: Mapping[str, Any], **settings: Any) -> Any:
     """The config dataclass of solver ``name`` from ``settings`` and extra ``options``;
     an option the config does not have is a :class:`~dagforge.errors.ConfigError`."""
-    cls = _CONFIGS.get(name)
-    if cls is None:
-        raise ConfigError(f"unknown solver {name!r}; choose one of {sorted(_CONFIGS)}")
+    cls = get_solver(name).config
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(options) - fields)
     if unknown:
@@ -57,3 +105,8 @@ def make_solver_config(name: str, *, options: dict[str, Any], **settings: Any) -
     if "s" in values:
         values["s"] = tuple(values["s"])
     return cls(**values)
+
+
+def run_solver(name: str, problem: Problem, config: Any) -> SolverResult:
+    """Run the registered solver ``name`` on ``problem`` with its ``config``."""
+    return get_solver(name).run(problem, config)

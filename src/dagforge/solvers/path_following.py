@@ -7,9 +7,11 @@ For a decreasing sequence :math:`\mu_0 > \mu_1 > \dots > \mu_{T-1}` it solves
 each stage warm-started at the last. With the log-det function
 :math:`h_s(W) = -\log\det(sI - W \circ W) + d \log s` the iterates stay inside
 :math:`\{\rho(W \circ W) < s\}` (a barrier), and as :math:`\mu \to 0` the path
-ends at a DAG. For log-det, each stage uses its own ``s_t``; if the warm start
-lies outside that stage's domain, ``s_t`` is raised by ``s_step`` until it does
-not (DAGMA does the same). Any other registered acyclicity function works too.
+ends at a DAG. A constraint whose registry entry is a barrier
+(:attr:`dagforge.constraints.ConstraintSpec.barrier`, log-det's is) gets each
+stage's own ``s_t``; if the warm start lies outside that stage's domain, ``s_t``
+is raised by ``s_step`` until it does not (DAGMA does the same). Any other
+registered acyclicity function works too, without ``s``.
 
 After the schedule, stages with :math:`\mu` divided by ``mu_factor`` again are
 added (up to ``max_extra_stages``) while :math:`h > h_{tol}`.
@@ -24,10 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from dagforge.constraints import acyclicity_fn, constraint_options
+from dagforge.constraints import Constraint, acyclicity_fn, get_spec
 from dagforge.solvers.base import (
     HistoryRecord,
     InnerOptimizer,
+    InnerResult,
     Problem,
     SolverResult,
     StopReason,
@@ -49,7 +52,8 @@ class PathFollowingConfig:
     Attributes
     ----------
     constraint : str
-        Acyclicity function (``"logdet"``, ``"expm"``, ``"poly"``, ``"spectral"``).
+        Acyclicity function, a name in :data:`dagforge.constraints.CONSTRAINT_SPECS`
+        (``"logdet"``, ``"expm"``, ``"poly"``, ``"spectral"`` or a registered one).
     lambda1 : float
         L1 weight on the adjacency parameters.
     mu_init : float
@@ -57,9 +61,10 @@ class PathFollowingConfig:
     mu_factor : float
         ``mu`` is multiplied by it after every stage.
     s : tuple of float
-        Log-det parameter of each stage; its length is the number of stages ``T``.
+        Barrier parameter of each stage (used by barrier constraints only); its
+        length is the number of stages ``T``.
     s_step : float
-        Increase of ``s`` when the warm start is outside the log-det domain.
+        Increase of ``s`` when the warm start is outside the barrier's domain.
     h_tol : float
         Acyclicity below which the solve counts as converged.
     max_extra_stages : int
@@ -67,15 +72,12 @@ class PathFollowingConfig:
     inner : InnerOptimizer
         Minimises the warm-up stages (all but the last of the schedule). By
         default OWL-QN stopped at a relative change of 1e-5 or 100 iterations:
-        these stages only warm-start the next, and solving them tightly costs
-        3-5x the time for the same final graph after refinement.
+        these stages only warm-start the next, so they are solved loosely
+        (see ``docs/tuning.md#linear-solver-stages``).
     final_inner : InnerOptimizer
         Minimises the last stage of the schedule and any extra stage (relative
-        change 1e-6, up to 150 iterations); later stages run while ``h > h_tol``.
-        Measured on raw linear ER4 / SF4 d = 20 and ER2 / ER4 / SF4 d = 50 (36
-        data sets), 100 / 150 iterations instead of 200 / 300 give the same graphs
-        after refinement in 20-30% less time (and on standardised d = 20 data
-        slightly better ones).
+        change 1e-6, up to 150 iterations, see ``docs/tuning.md#linear-solver-stages``);
+        later stages run while ``h > h_tol``.
     """
 
     constraint: str = "logdet"
@@ -113,6 +115,7 @@ def path_following(
         With ``state = {"stage": t, "mu": mu}`` of the last finished stage.
     """
     cfg = config or PathFollowingConfig()
+    barrier = get_spec(cfg.constraint).barrier
     history: list[HistoryRecord] = []
     path: list[np.ndarray] = []
     n_stages = len(cfg.s) + cfg.max_extra_stages
@@ -120,39 +123,18 @@ def path_following(
     h_val = math.inf
     stop = StopReason.SCHEDULE_DONE
     t = start_stage
-    barrier = "s" in constraint_options(cfg.constraint)
     for t in range(start_stage, n_stages):
         if t >= len(cfg.s) and h_val <= cfg.h_tol:
             break
-        s = cfg.s[min(t, len(cfg.s) - 1)] if barrier else math.nan
-        h_fn = acyclicity_fn(cfg.constraint, s=s) if barrier else acyclicity_fn(cfg.constraint)
-        if barrier:
-            with torch.no_grad():
-                while not math.isfinite(float(h_fn(problem.adjacency()))):
-                    s += cfg.s_step
-                    h_fn = acyclicity_fn(cfg.constraint, s=s)
-                    log.info("stage %d: warm start outside the log-det domain, s raised to %.2f",
-                             t, s)
-
+        h_fn, s = _stage_constraint(problem, cfg, t, barrier)
         optimiser = cfg.inner if t < len(cfg.s) - 1 else cfg.final_inner
         inner = optimiser(problem, mu, h_fn, mu * cfg.lambda1)
-        with torch.no_grad():
-            W = problem.adjacency()
-            loss = float(problem.fit())
-            h_val = float(h_fn(W))  # for log-det: h_s at this stage's s
-            sparsity = float(problem.l1_norm())
-            nnz = int((W != 0).sum())
-            path.append(W.detach().cpu().numpy().copy())
-        check_finite(loss, "the loss", t)
-        check_finite(h_val, "the acyclicity h", t)
-        g_fit, g_l1, g_h = term_gradient_norms(problem, h_fn, cfg.lambda1)
-        history.append(HistoryRecord(
-            step=t, inner_iters=inner.n_iter, loss=loss, sparsity=cfg.lambda1 * sparsity,
-            h=h_val, grad_fit=g_fit, grad_sparsity=g_l1, grad_acyclicity=g_h, lr=inner.lr,
-            mu=mu, s=s, nnz=nnz,
-        ))
+        record, W_t = _record_stage(problem, cfg, h_fn, inner, t, mu, s)
+        history.append(record)
+        path.append(W_t)
+        h_val = record.h
         log.info("stage %d: mu=%.3g s=%.2f loss=%.5g h=%.3g nnz=%d (%d inner iterations, %s)",
-                 t, mu, s, loss, h_val, nnz, inner.n_iter, inner.message)
+                 t, mu, s, record.loss, h_val, record.nnz, inner.n_iter, inner.message)
         mu *= cfg.mu_factor
     else:
         t = n_stages
@@ -162,3 +144,48 @@ def path_following(
         W = problem.adjacency().detach().cpu().numpy().copy()
     return SolverResult(W=W, h=h_val, stop_reason=stop, history=history,
                         n_outer=len(history), state={"stage": t, "mu": mu}, path=path)
+
+
+def _stage_constraint(
+    problem: Problem, cfg: PathFollowingConfig, t: int, barrier: bool
+) -> tuple[Constraint, float]:
+    """Stage ``t``'s acyclicity function and its ``s`` (NaN unless a barrier).
+
+    A barrier gets the schedule's ``s_t``, raised by ``s_step`` until the warm
+    start lies inside its domain (where it is finite).
+    """
+    if not barrier:
+        return acyclicity_fn(cfg.constraint), math.nan
+    s = cfg.s[min(t, len(cfg.s) - 1)]
+    h_fn = acyclicity_fn(cfg.constraint, s=s)
+    with torch.no_grad():
+        while not math.isfinite(float(h_fn(problem.adjacency()))):
+            s += cfg.s_step
+            h_fn = acyclicity_fn(cfg.constraint, s=s)
+            log.info("stage %d: warm start outside the barrier's domain, s raised to %.2f",
+                     t, s)
+    return h_fn, s
+
+
+def _record_stage(
+    problem: Problem, cfg: PathFollowingConfig, h_fn: Constraint, inner: InnerResult,
+    t: int, mu: float, s: float,
+) -> tuple[HistoryRecord, np.ndarray]:
+    """The history record of the finished stage ``t`` and its ``W``; a non-finite loss
+    or ``h`` is a :class:`~dagforge.errors.SolverError`."""
+    with torch.no_grad():
+        W = problem.adjacency()
+        loss = float(problem.fit())
+        h_val = float(h_fn(W))  # for a barrier: h_s at this stage's s
+        sparsity = float(problem.l1_norm())
+        nnz = int((W != 0).sum())
+        W_t = W.detach().cpu().numpy().copy()
+    check_finite(loss, "the loss", t)
+    check_finite(h_val, "the acyclicity h", t)
+    g_fit, g_l1, g_h = term_gradient_norms(problem, h_fn, cfg.lambda1)
+    record = HistoryRecord(
+        step=t, inner_iters=inner.n_iter, loss=loss, sparsity=cfg.lambda1 * sparsity,
+        h=h_val, grad_fit=g_fit, grad_sparsity=g_l1, grad_acyclicity=g_h, lr=inner.lr,
+        mu=mu, s=s, nnz=nnz,
+    )
+    return record, W_t

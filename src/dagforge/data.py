@@ -1,0 +1,132 @@
+"""The data model every learner takes: a :class:`Dataset`.
+
+A dataset is the checked table of values (one column per variable), the
+variables' names, a type per column and, per row, an optional regime label with
+the variables intervened on in each regime. Learners read only this object, so
+that new kinds of data (interventional regimes, categorical columns) arrive
+through it without changing the learners' signatures.
+
+Implemented today: continuous columns in one observational regime. A dataset
+with other column types or with regimes can be built and inspected, and a learner
+that cannot use them says so in one line (:meth:`Dataset.require_observational_continuous`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from dagforge.errors import DataError
+
+__all__ = ["Dataset", "VarType"]
+
+
+class VarType(enum.StrEnum):
+    """What kind of values a column holds."""
+
+    CONTINUOUS = "continuous"
+    BINARY = "binary"
+    CATEGORICAL = "categorical"
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A checked data table.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n, d), float64
+        One row per sample, one column per variable.
+    names : tuple of str
+        Variable names, one per column.
+    types : tuple of VarType
+        Type of each column (default: all continuous).
+    regimes : ndarray of shape (n,), optional
+        Regime label of each row (None: every row is observational).
+    targets : mapping, optional
+        Regime label -> the names of the variables intervened on in it (an empty
+        tuple: observational); required with ``regimes``.
+    """
+
+    values: np.ndarray
+    names: tuple[str, ...]
+    types: tuple[VarType, ...] = ()
+    regimes: np.ndarray | None = None
+    targets: Mapping[Any, tuple[str, ...]] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        n, d = self.values.shape
+        if len(self.names) != d:
+            raise DataError(f"dataset: {len(self.names)} names for {d} columns")
+        if not self.types:
+            object.__setattr__(self, "types", (VarType.CONTINUOUS,) * d)
+        elif len(self.types) != d:
+            raise DataError(f"dataset: {len(self.types)} column types for {d} columns")
+        if (self.regimes is None) != (self.targets is None):
+            raise DataError("dataset: regime labels and targets come together")
+        if self.regimes is not None and len(self.regimes) != n:
+            raise DataError(f"dataset: {len(self.regimes)} regime labels for {n} rows")
+
+    # ------------------------------------------------------------------ builders
+    @classmethod
+    def from_matrix(cls, X: Any, names: Sequence[str] | None = None,
+                    types: Sequence[VarType | str] | None = None) -> Dataset:
+        """Check an array or DataFrame (:func:`dagforge.datasets.check_matrix`) and wrap it."""
+        from dagforge.datasets.tables import check_matrix
+
+        values, checked = check_matrix(X, names)
+        kinds = tuple(VarType(t) for t in types) if types is not None else ()
+        return cls(values=values, names=tuple(checked), types=kinds)
+
+    def with_values(self, values: np.ndarray) -> Dataset:
+        """The same variables and rows with other values (e.g. standardised)."""
+        if values.shape != self.values.shape:
+            raise DataError(f"dataset: values of shape {values.shape} for "
+                            f"{self.values.shape}")
+        return replace(self, values=values)
+
+    def standardized(self) -> Dataset:
+        """Every column centred and scaled to unit variance (population sd)."""
+        X = self.values
+        return self.with_values((X - X.mean(axis=0)) / X.std(axis=0))
+
+    def rows(self, index: np.ndarray) -> Dataset:
+        """The rows ``index`` (e.g. a bootstrap resample), regime labels kept."""
+        regimes = None if self.regimes is None else self.regimes[index]
+        return replace(self, values=self.values[index], regimes=regimes)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return int(self.values.shape[0])
+
+    @property
+    def d(self) -> int:
+        """Number of variables."""
+        return int(self.values.shape[1])
+
+    @property
+    def observational(self) -> bool:
+        """No row comes from an intervention."""
+        return self.regimes is None or not any(self.targets.values())  # type: ignore[union-attr]
+
+    @property
+    def continuous(self) -> bool:
+        """Every column is continuous."""
+        return all(t is VarType.CONTINUOUS for t in self.types)
+
+    def require_observational_continuous(self, who: str) -> None:
+        """One-line DataError unless every column is continuous and no row is interventional."""
+        if not self.continuous:
+            other = [f"{n} ({t})" for n, t in zip(self.names, self.types, strict=True)
+                     if t is not VarType.CONTINUOUS]
+            raise DataError(f"{who} fits continuous columns only; not continuous: "
+                            f"{', '.join(other)}")
+        if not self.observational:
+            raise DataError(f"{who} fits observational data only; the data have "
+                            "interventional regimes")

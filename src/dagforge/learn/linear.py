@@ -1,0 +1,84 @@
+"""The linear learner: solve the linear SEM from the covariance, cut, refine by BIC.
+
+``run(data, params) -> FitResult``. Under ``loss="auto"`` the first solve uses least
+squares (equal noise variances); if BIC says one variance per variable fits that
+graph better, a second solve with the Gaussian likelihood of unequal variances is
+refined too, and BIC chooses between the two graphs
+(:func:`dagforge.learn.policy.prefers_unequal_noise`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from dagforge.data import Dataset
+from dagforge.learn import policy
+from dagforge.learn.cut import cut_to_dag
+from dagforge.learn.result import FitParams, FitResult
+from dagforge.models.linear import LinearSEM, covariance, get_loss
+from dagforge.search import choose_noise_model, refine
+from dagforge.solvers import make_solver_config, run_solver
+from dagforge.solvers.base import Problem, SolverResult
+
+__all__ = ["run", "solve"]
+
+
+def solve(S: torch.Tensor, loss_name: str, params: FitParams) -> SolverResult:
+    """Run the solver on the linear SEM with covariance ``S`` (d x d, on the fit's
+    device) and loss ``loss_name``; edges outside ``params.allowed`` are masked out,
+    ``params.required`` ones carry no L1 penalty."""
+    d = S.shape[0]
+    model = LinearSEM(d, mask=params.allowed).to(S.device)
+    loss = get_loss(loss_name)
+    l1_weights = None
+    if params.required is not None and params.required.any():
+        l1_weights = [torch.as_tensor(~params.required, dtype=model.weight.dtype,
+                                      device=S.device)]
+    problem = Problem(
+        module=model,
+        fit=lambda: loss(model.adjacency(), S),
+        adjacency=model.adjacency,
+        l1_params=[model.weight],
+        l1_weights=l1_weights,
+    )
+    config = make_solver_config(
+        params.solver, constraint=params.constraint, lambda1=params.lambda1,
+        options={**params.spec.solver_options(params.solver), **params.solver_options},
+    )
+    return run_solver(params.solver, problem, config)
+
+
+def run(data: Dataset, params: FitParams) -> FitResult:
+    """Solve, threshold and (with ``params.refine == "hill_climb"``) refine; see the
+    module docstring."""
+    data.require_observational_continuous("the linear model")
+    X = data.values
+    n, d = X.shape
+    S_t = covariance(X, device=params.device)  # [d, d]
+    S = S_t.detach().cpu().numpy()
+    first = policy.first_linear_loss(params.loss)
+    noise = "equal" if first == "ls" else "unequal"
+    result = solve(S_t, first, params)
+    weights, threshold = cut_to_dag(result.W, X, "linear", params)
+    if params.refine == "none":
+        return FitResult(solver=result, weights=weights, threshold=threshold,
+                         noise_model=noise)
+    small = policy.multistart(d)
+    kw = dict(penalty=params.penalty, gamma=params.gamma, allowed=params.allowed,
+              required=params.required, kicks=policy.kicks(d), multistart=small,
+              rng=np.random.default_rng(params.random_state or 0))
+
+    def refined(res: SolverResult, model: str) -> tuple[SolverResult, np.ndarray, dict]:
+        path = list(res.path) if small else [res.path[-1]]
+        return (res, *refine(S, n, path, threshold, noise=model, **kw))  # type: ignore
+
+    fits = {noise: refined(result, noise)}
+    if params.loss == "auto" and policy.prefers_unequal_noise(
+            S, n, fits["equal"][1] != 0, params.penalty, params.gamma):
+        fits["unequal"] = refined(solve(S_t, "nll", params), "unequal")
+    noise, noise_scores = choose_noise_model(
+        S, n, {nm: w for nm, (_, w, _) in fits.items()}, params.penalty, params.gamma)
+    result, weights, refine_scores = fits[noise]
+    return FitResult(solver=result, weights=weights, threshold=threshold, noise_model=noise,
+                     refine_scores=refine_scores, noise_scores=noise_scores)
