@@ -23,6 +23,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 def tables() -> dict[str, str]:
     """Markdown table of each registry, by marker name."""
     from dagforge.constraints.registry import CONSTRAINT_SPECS
+    from dagforge.inner_optimizers import INNER_OPTIMIZERS
     from dagforge.models.registry import get_model, model_names
     from dagforge.solvers import SOLVERS
 
@@ -34,8 +35,10 @@ def tables() -> dict[str, str]:
                     for name, spec in CONSTRAINT_SPECS.items()]
     solvers = ["| solver | description |", "|---|---|"]
     solvers += [f"| `{name}` | {spec.description} |" for name, spec in SOLVERS.items()]
+    inner = ["| inner optimiser | description |", "|---|---|"]
+    inner += [f"| `{name}` | {spec.description} |" for name, spec in INNER_OPTIMIZERS.items()]
     return {"models": "\n".join(models), "constraints": "\n".join(constraints),
-            "solvers": "\n".join(solvers)}
+            "solvers": "\n".join(solvers), "inner": "\n".join(inner)}
 
 
 def rewrite(text: str) -> str:

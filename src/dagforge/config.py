@@ -55,7 +55,7 @@ class FitConfig(BaseModel):
     seed: Annotated[int, Strict()] | None = Field(None, ge=0, le=MAX_SEED)
     solver_options: dict[str, Any] = Field(default_factory=dict)
     model_options: dict[str, Any] = Field(default_factory=dict)
-    inner: Literal["lbfgs", "adam"] | None = None
+    inner: str | None = None
     train_options: dict[str, Any] = Field(default_factory=dict)
     #: Path of a prior-knowledge file (YAML or JSON, :mod:`dagforge.knowledge`); in a
     #: config file, relative to the file's folder.
@@ -79,6 +79,13 @@ class FitConfig(BaseModel):
         from dagforge.solvers import SOLVERS
 
         return _registered(name, list(SOLVERS))
+
+    @field_validator("inner")
+    @classmethod
+    def _registered_inner(cls, name: str | None) -> str | None:
+        from dagforge.inner_optimizers import INNER_OPTIMIZERS
+
+        return None if name is None else _registered(name, list(INNER_OPTIMIZERS))
 
     @field_validator("constraint")
     @classmethod

@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from dagforge.data import Dataset
 from dagforge.errors import ConfigError
 from dagforge.graph import to_networkx
+from dagforge.inner_optimizers import get_inner
 from dagforge.knowledge import Knowledge, as_knowledge
 from dagforge.learn import FitParams, FitResult, policy
 from dagforge.learn import run as run_learner
@@ -91,8 +92,9 @@ class DagLearner(BaseEstimator):
         Standardise every column before fitting.
     solver_options, model_options : dict, optional
         Fields of the solver's config; keyword arguments of a nonlinear model.
-    inner : {"lbfgs", "adam"}, optional
-        Inner optimiser of a nonlinear model (default: :func:`dagforge.learn.policy.default_inner`).
+    inner : str, optional
+        Inner optimiser of a nonlinear model (:mod:`dagforge.inner_optimizers`: ``"lbfgs"``
+        or ``"adam"``; default: :func:`dagforge.learn.policy.default_inner`).
     train_options : dict, optional
         :class:`~dagforge.train.TrainConfig` fields for ``inner="adam"``.
     knowledge : Knowledge, dict or path, optional
@@ -130,7 +132,7 @@ class DagLearner(BaseEstimator):
         standardize: bool = False,
         solver_options: dict[str, Any] | None = None,
         model_options: dict[str, Any] | None = None,
-        inner: Literal["lbfgs", "adam"] | None = None,
+        inner: str | None = None,
         train_options: dict[str, Any] | None = None,
         knowledge: Knowledge | dict[str, Any] | str | os.PathLike[str] | None = None,
         bootstrap: int = 0,
@@ -171,6 +173,8 @@ class DagLearner(BaseEstimator):
             raise ConfigError(f"unknown loss {self.loss!r} for model {self.model!r}; choose "
                               "auto, ls or nll")
         get_solver(self.solver)
+        if self.inner is not None:
+            get_inner(self.inner)
         if not self.lambda1 >= 0:
             raise ConfigError(f"lambda1 must be >= 0, got {self.lambda1}")
         if self.threshold != "auto" and not (

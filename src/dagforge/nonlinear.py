@@ -44,13 +44,12 @@ from torch import Tensor, nn
 from dagforge.checkpoint import load_checkpoint
 from dagforge.constraints import acyclicity_fn
 from dagforge.errors import ConfigError, DataError
+from dagforge.inner_optimizers import InnerRequest, get_inner
 from dagforge.models.registry import ModelSpec, get_model
 from dagforge.resume import CHECKPOINT_FILE, CallRecorder, Checkpointer, data_fingerprint
 from dagforge.solvers import get_solver, make_solver_config, run_solver
 from dagforge.solvers.base import Problem, SolverResult
-from dagforge.solvers.inner import QuasiNewton
-from dagforge.solvers.owlqn import OWLQNConfig
-from dagforge.train import TrainConfig, Trainer
+from dagforge.train import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -303,8 +302,7 @@ def fit_nonlinear(
 
     spec = _nonlinear_spec(model)
     inner_name = inner or default_inner(spec, model_options)
-    if inner_name not in ("lbfgs", "adam"):
-        raise ConfigError(f"unknown inner optimiser {inner_name!r}; choose lbfgs or adam")
+    inner_spec = get_inner(inner_name)
     if resume and checkpoint_dir is None:
         raise ConfigError("resume needs checkpoint_dir")
     data = np.asarray(X.detach().cpu().numpy() if isinstance(X, Tensor) else X, dtype=float)
@@ -326,24 +324,10 @@ def fit_nonlinear(
     base_config = _solver_config(spec, solver, solver_options)
 
     slots = [f.name for f in dataclasses.fields(base_config) if f.name in INNER_FIELDS]
-    trainer: Trainer | None = None
-    lbfgs: dict[str, dict[str, Any]] | None = None
-    if inner_name == "adam":
-        if lbfgs_options is not None:
-            raise ConfigError("lbfgs_options apply to inner='lbfgs' only")
-        tcfg = (train_config if isinstance(train_config, TrainConfig)
-                else TrainConfig.from_dict(train_config or {}))
-        trainer = Trainer(tcfg, h_fn=_monitor_fn(base_config))
-        real = {slot: trainer for slot in slots}
-    else:
-        if train_config is not None:
-            raise ConfigError("train_config applies to inner='adam' only")
-        lbfgs = {slot: {**spec.lbfgs_defaults.get(slot, {}),
-                        **dict(lbfgs_options or {})} for slot in slots}
-        try:
-            real = {slot: QuasiNewton(OWLQNConfig(**lbfgs[slot])) for slot in slots}
-        except TypeError as exc:
-            raise ConfigError(f"bad lbfgs option: {exc}") from None
+    inner_setup = inner_spec.build(InnerRequest(spec, slots, lbfgs_options, train_config,
+                                                _monitor_fn(base_config)))
+    trainer, real = inner_setup.trainer, inner_setup.optimizers
+    if inner_setup.eval_mode:
         net.eval()
     recorder = CallRecorder()
     config = dataclasses.replace(base_config,
@@ -356,8 +340,7 @@ def fit_nonlinear(
             "solver_options": {f.name: getattr(base_config, f.name)
                                for f in dataclasses.fields(base_config) if f.name not in slots},
             "inner": inner_name,
-            "lbfgs_options": lbfgs,
-            "train_config": trainer.config.as_dict() if trainer else None,
+            **inner_setup.record,
             "random_state": random_state, "dtype": str(dtype), "n": n, "d": d,
             "data_sha256": data_fingerprint(data),
         }

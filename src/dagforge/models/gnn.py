@@ -30,10 +30,8 @@ order. Because that inverse reproduces ``X`` exactly, the negative ELBO with a
 standard normal prior on ``Z`` (equal noise variances) reduces, up to constants,
 to DAG-GNN's latent term :math:`\frac12\|Z\|^2` per sample, i.e.
 :math:`\frac{1}{2n}\|X - \hat X\|_F^2` (``loss="ls"``; ``"nll"``: one profiled noise
-variance per variable, :func:`~dagforge.models.mlp.gaussian_nll`). Measured with the
-defaults (path following, L-BFGS, threshold 0.3) on MLP-SEM ER2 data, d=10,
-n=1000, seeds 0-5: SHD 4, 8, 6, 3, 1, 2 (the empty graph: 14-22) in about 8 s per
-fit on one CPU thread.
+variance per variable, :func:`~dagforge.models.mlp.gaussian_nll`). Measured on MLP-SEM
+ER2 data: ``docs/tuning.md#gnn-defaults``.
 
 With ``variational=True`` the messages are latent codes with posterior
 :math:`q(H_i \mid X_i) = N(\operatorname{std}(f_i(\tilde X_i)), \operatorname{diag}
@@ -51,41 +49,8 @@ equal-variance loss keeps its hint on the order). The remaining trade between
 :math:`\frac{\lambda_2}{2}\sum\theta^2` on the decoder weights (as for
 :class:`~dagforge.models.mlp.MLPSEM`).
 
-``propagation="linear"``: DAG-GNN's variational autoencoder (Yu et al. 2019)
---------------------------------------------------------------------------
-
-.. math::
-
-    Z = (I - A^\top)\, f_{\mathrm{enc}}(X) \quad \text{(encoder)}, \qquad
-    \hat X = f_{\mathrm{dec}}\big((I - A^\top)^{-1} Z\big) \quad \text{(decoder)},
-
-with :math:`f_{\mathrm{enc}}, f_{\mathrm{dec}}` small MLPs shared by all
-variables (a variable's value is a 1-dimensional feature, its latent a
-``latent``-dimensional one). Per sample ``r`` and variable ``j``,
-
-.. math::  Z_{rj} = (H_{rj} + w) - \sum_i A_{ij} (H_{ri} + w) - w, \qquad H = f_{\mathrm{enc}}(X),
-
-with ``w`` DAG-GNN's learned shift ``Wa``; the decoder inverts it with a linear
-solve (never an explicit inverse). The loss is the negative ELBO per sample,
-
-.. math::
-
-    -\mathrm{ELBO} = \underbrace{\tfrac12 \|X - \hat X\|^2}_{\text{reconstruction}}
-    + \underbrace{\mathrm{KL}\big(q(Z \mid X) \,\|\, N(0, I)\big)}_{\text{latent}},
-
-averaged over samples, with unit decoder variance. By default
-(``variational=False``, as in DAG-GNN's reference code) the posterior is
-:math:`N(Z, I)` and the decoder sees its mean, so the latent KL is
-:math:`\frac12\|Z\|^2`; with ``variational=True`` the posterior has a learned
-log-variance per variable and latent dimension, and training samples
-:math:`Z + \sigma \epsilon`. In the deterministic case the decoder sees
-:math:`(I - A^\top)^{-1} Z = f_{\mathrm{enc}}(X)`, so ``A`` cancels from the
-reconstruction and acts only through :math:`\frac12\|(I - A^\top) H\|^2`: a
-least-squares *linear* SEM on features of one shared encoder. That is why this
-formulation recovers little of a nonlinear SEM (measured on MLP-SEM ER2 d=10: SHD
-about that of the empty graph), and why ``"message"`` is the default.
-``standardize_latent=True`` standardises the features over the rows, so the
-encoder cannot shrink ``H`` until the graph term vanishes.
+``propagation="linear"``: DAG-GNN's variational autoencoder (Yu et al. 2019), see
+:mod:`dagforge.models.gnn_linear`.
 
 Hard and soft adjacency
 -----------------------
@@ -116,66 +81,21 @@ optimiser's) is on ``adj`` (hard) or :math:`\Omega` (soft).
 from __future__ import annotations
 
 import math
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from dagforge.errors import ConfigError
+from dagforge.models.gnn_linear import linear_autoencoder
+from dagforge.models.gnn_parts import GNNOutput, init_linear, standardize_rows, uniform_parameter
 from dagforge.models.mlp import ACTIVATIONS, MLP_LOSSES, edge_mask
 
-__all__ = ["DAGGNN", "GNNActivation", "GNNOutput", "Propagation"]
+__all__ = ["DAGGNN", "GNNActivation", "GNNOutput", "Propagation"]  # GNNOutput: gnn_parts
 
 GNNActivation = Literal["relu", "elu", "tanh", "sigmoid", "softplus"]
 Propagation = Literal["message", "linear"]
-
-_EPS = 1e-8  # variance floor of the standardisations
-
-
-class GNNOutput(NamedTuple):
-    """What :meth:`DAGGNN.forward` returns.
-
-    Attributes
-    ----------
-    x_hat : Tensor of shape (n, d)
-        Prediction (``"message"``) or reconstruction (``"linear"``) of ``X``.
-    z_mean : Tensor of shape (n, d, latent), or None
-        ``"linear"``: posterior mean of the latent noise :math:`Z = (I - A^\\top)
-        f_{enc}(X)`; ``"message"``: the mean messages ``H`` with ``variational=True``,
-        else None (the noise is then the residual ``X - x_hat``).
-    z_logvar : Tensor of shape (d, latent), or None
-        Posterior log-variance (``variational=True`` only).
-    adjacency : Tensor of shape (d, d)
-        The adjacency used in this pass (a Gumbel-sigmoid sample in soft training mode).
-    """
-
-    x_hat: Tensor
-    z_mean: Tensor | None
-    z_logvar: Tensor | None
-    adjacency: Tensor
-
-
-def _uniform(shape: tuple[int, ...], fan_in: int, gen: torch.Generator,
-             dtype: torch.dtype) -> nn.Parameter:
-    """Parameter drawn from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (``nn.Linear``'s range)."""
-    bound = 1.0 / math.sqrt(fan_in)
-    return nn.Parameter((2.0 * torch.rand(shape, generator=gen, dtype=dtype) - 1.0) * bound)
-
-
-def _linear(m_in: int, m_out: int, gen: torch.Generator, dtype: torch.dtype) -> nn.Linear:
-    """``nn.Linear(m_in, m_out)`` initialised ``U(-1/sqrt(m_in), 1/sqrt(m_in))`` from ``gen``."""
-    layer = nn.Linear(m_in, m_out, dtype=dtype)
-    with torch.no_grad():
-        layer.weight.copy_(_uniform((m_out, m_in), m_in, gen, dtype))
-        layer.bias.copy_(_uniform((m_out,), m_in, gen, dtype))
-    return layer
-
-
-def _standardize(x: Tensor) -> Tensor:
-    """Standardise over the rows (dim 0): zero mean, unit (population) variance."""
-    return (x - x.mean(dim=0)) / torch.sqrt(x.var(dim=0, unbiased=False) + _EPS)
-
 
 class DAGGNN(nn.Module):
     r"""DAG-GNN style structure model (see the module docstring for the math).
@@ -312,21 +232,21 @@ class DAGGNN(nn.Module):
         if message:
             h, m = hidden, latent
             # encoder f_i: R -> R^h -> R^m, one per variable (no output bias: standardised)
-            self.enc_w1 = _uniform((d, h), 1, init_gen, dtype)  # [d, h]
-            self.enc_b1 = _uniform((d, h), 1, init_gen, dtype)  # [d, h]
-            self.enc_w2 = _uniform((d, h, m), h, init_gen, dtype)  # [d, h, m]
+            self.enc_w1 = uniform_parameter((d, h), 1, init_gen, dtype)  # [d, h]
+            self.enc_b1 = uniform_parameter((d, h), 1, init_gen, dtype)  # [d, h]
+            self.enc_w2 = uniform_parameter((d, h, m), h, init_gen, dtype)  # [d, h, m]
             # decoder g_j: R^m -> R^h -> R, one per variable
-            self.dec_w1 = _uniform((d, m, h), m, init_gen, dtype)  # [d, m, h]
-            self.dec_b1 = _uniform((d, h), m, init_gen, dtype)  # [d, h]
-            self.dec_w2 = _uniform((d, h), h, init_gen, dtype)  # [d, h]
-            self.dec_b2 = _uniform((d,), h, init_gen, dtype)  # [d]
+            self.dec_w1 = uniform_parameter((d, m, h), m, init_gen, dtype)  # [d, m, h]
+            self.dec_b1 = uniform_parameter((d, h), m, init_gen, dtype)  # [d, h]
+            self.dec_w2 = uniform_parameter((d, h), h, init_gen, dtype)  # [d, h]
+            self.dec_b2 = uniform_parameter((d,), h, init_gen, dtype)  # [d]
             self.z_logvar = (nn.Parameter(torch.zeros(d, m, dtype=dtype))  # [d, m]
                              if self.variational else None)
         else:
-            self.enc1 = _linear(1, hidden, init_gen, dtype)
-            self.enc2 = _linear(hidden, latent, init_gen, dtype)
-            self.dec1 = _linear(latent, hidden, init_gen, dtype)
-            self.dec2 = _linear(hidden, 1, init_gen, dtype)
+            self.enc1 = init_linear(1, hidden, init_gen, dtype)
+            self.enc2 = init_linear(hidden, latent, init_gen, dtype)
+            self.dec1 = init_linear(latent, hidden, init_gen, dtype)
+            self.dec2 = init_linear(hidden, 1, init_gen, dtype)
             self.shift = nn.Parameter(torch.zeros(latent, dtype=dtype))  # DAG-GNN's Wa, [latent]
             self.z_logvar = (nn.Parameter(torch.zeros(d, latent, dtype=dtype))  # [d, latent]
                              if self.variational else None)
@@ -373,10 +293,10 @@ class DAGGNN(nn.Module):
     # ------------------------------------------------------------------ model
     def messages(self, X: Tensor) -> Tensor:
         """The standardised messages ``H`` (n, d, latent) of ``X`` (n, d) (``"message"``)."""
-        Xs = _standardize(X)  # [n, d]
+        Xs = standardize_rows(X)  # [n, d]
         hid = self._act(Xs.unsqueeze(-1) * self.enc_w1 + self.enc_b1)  # [n, d, h]
         H = torch.einsum("ndh,dhm->ndm", hid, self.enc_w2)  # [n, d, m]
-        return _standardize(H)  # [n, d, m]
+        return standardize_rows(H)  # [n, d, m]
 
     def forward(self, X: Tensor) -> GNNOutput:
         """Predict or reconstruct ``X`` of shape (n, d) through the graph."""
@@ -393,34 +313,11 @@ class DAGGNN(nn.Module):
             x_hat = (hid * self.dec_w2).sum(dim=-1) + self.dec_b2  # [n, d]
             return GNNOutput(x_hat=x_hat, z_mean=H if self.variational else None,
                              z_logvar=self.z_logvar, adjacency=A)
-        return self._forward_linear(X, A)
+        return linear_autoencoder(self, X, A)
 
     def predict(self, X: Tensor) -> Tensor:
         """Predictions (reconstructions) of ``X`` (n, d), shape (n, d): ``self(X).x_hat``."""
         return self(X).x_hat
-
-    def _forward_linear(self, X: Tensor, A: Tensor) -> GNNOutput:
-        """DAG-GNN's encoder, (I - A^T) propagation, linear solve and decoder."""
-        n, d = X.shape
-        H = self.enc2(self._act(self.enc1(X.unsqueeze(-1))))  # [n, d, latent]
-        if self.standardize_latent:
-            H = _standardize(H)
-        Hs = H + self.shift  # [n, d, latent]
-        # Z = (I - A^T)(H + w) - w: Z[r, j] = Hs[r, j] - sum_i A[i, j] Hs[r, i]
-        z_mean = Hs - torch.einsum("ij,rik->rjk", A, Hs) - self.shift  # [n, d, latent]
-        z = z_mean
-        if self.variational and self.training:
-            eps = torch.randn(z_mean.shape, generator=self.generator,
-                              dtype=z_mean.dtype).to(z_mean.device)  # [n, d, latent]
-            z = z_mean + torch.exp(0.5 * self.z_logvar) * eps  # type: ignore[operator]
-        # Y = (I - A^T)^{-1} (Z + w) - w, solved on the variable axis for all rows at once
-        m = z.shape[-1]
-        rhs = (z + self.shift).permute(1, 0, 2).reshape(d, n * m)  # [d, n * latent]
-        eye = torch.eye(d, dtype=A.dtype, device=A.device)
-        Y = torch.linalg.solve(eye - A.T, rhs)  # [d, n * latent]
-        Y = Y.reshape(d, n, m).permute(1, 0, 2) - self.shift  # [n, d, latent]
-        x_hat = self.dec2(self._act(self.dec1(Y))).squeeze(-1)  # [n, d]
-        return GNNOutput(x_hat=x_hat, z_mean=z_mean, z_logvar=self.z_logvar, adjacency=A)
 
     # ------------------------------------------------------------------ loss
     def kl_latent(self, out: GNNOutput) -> Tensor:
