@@ -7,6 +7,7 @@ import inspect
 import numpy as np
 import pytest
 
+import dagforge.resampling as rs
 import dagforge.selection as sel
 from dagforge.errors import ConfigError
 from dagforge.estimator import DagLearner
@@ -90,8 +91,8 @@ def _small_problem() -> tuple[np.ndarray, np.ndarray]:
 def test_bootstrap_probabilities_are_frequencies_and_reproducible() -> None:
     X, _ = _small_problem()
     learner = DagLearner(refine="none")
-    a = sel.bootstrap_edge_probability(learner, X, n_boot=4, random_state=3, progress=False)
-    b = sel.bootstrap_edge_probability(learner, X, n_boot=4, random_state=3, progress=False)
+    a = rs.bootstrap_edge_probability(learner, X, n_boot=4, random_state=3, progress=False)
+    b = rs.bootstrap_edge_probability(learner, X, n_boot=4, random_state=3, progress=False)
     assert a.probability.shape == (5, 5)
     assert np.all((a.probability >= 0) & (a.probability <= 1))
     np.testing.assert_array_equal(a.probability, a.adjacencies.mean(axis=0))
@@ -105,8 +106,8 @@ def test_bootstrap_probabilities_are_frequencies_and_reproducible() -> None:
 def test_bootstrap_in_a_process_pool_matches_serial() -> None:
     X, _ = _small_problem()
     learner = DagLearner(refine="none")
-    serial = sel.bootstrap_edge_probability(learner, X, n_boot=2, random_state=5, progress=False)
-    pooled = sel.bootstrap_edge_probability(learner, X, n_boot=2, n_jobs=2, random_state=5,
+    serial = rs.bootstrap_edge_probability(learner, X, n_boot=2, random_state=5, progress=False)
+    pooled = rs.bootstrap_edge_probability(learner, X, n_boot=2, n_jobs=2, random_state=5,
                                             progress=False)
     np.testing.assert_array_equal(serial.adjacencies, pooled.adjacencies)
 
@@ -114,9 +115,9 @@ def test_bootstrap_in_a_process_pool_matches_serial() -> None:
 def test_bootstrap_and_stability_reject_bad_settings() -> None:
     X, _ = _small_problem()
     with pytest.raises(ConfigError):
-        sel.bootstrap_edge_probability(DagLearner(), X, n_boot=0)
+        rs.bootstrap_edge_probability(DagLearner(), X, n_boot=0)
     with pytest.raises(ConfigError):
-        sel.bootstrap_edge_probability(DagLearner(), X, n_jobs=0)
+        rs.bootstrap_edge_probability(DagLearner(), X, n_jobs=0)
     with pytest.raises(ConfigError):
         sel.stable_graph(np.zeros((3, 3)), 0.0)
 
@@ -128,7 +129,7 @@ def test_learner_edge_probability_and_stability_selection() -> None:
     boot = DagLearner(refine="none", bootstrap=4, random_state=1).fit(X)
     # the bootstrap leaves the full-data graph alone and matches the selection function
     np.testing.assert_array_equal(boot.adjacency_, plain.adjacency_)
-    direct = sel.bootstrap_edge_probability(DagLearner(refine="none", random_state=1), X,
+    direct = rs.bootstrap_edge_probability(DagLearner(refine="none", random_state=1), X,
                                             n_boot=4, random_state=1, progress=False)
     np.testing.assert_array_equal(boot.edge_probability_, direct.probability)
     assert boot.edge_probability_.shape == (5, 5)

@@ -32,11 +32,10 @@ cycle at its least frequent edge.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -267,14 +266,3 @@ def stable_graph(probability: np.ndarray, frequency: float = 0.5,
     P = np.asarray(probability, dtype=float)
     # a share k / B equal to frequency up to rounding is kept
     return (threshold_to_dag(P, frequency - 1e-12, required) != 0).astype(int)
-
-
-#: names that moved to :mod:`dagforge.resampling`, still importable from here
-_MOVED = frozenset({"BootstrapResult", "bootstrap_edge_probability"})
-
-
-def __getattr__(name: str) -> Any:
-    # lazy: dagforge.resampling imports this module, an eager import would be a cycle
-    if name in _MOVED:
-        return getattr(importlib.import_module("dagforge.resampling"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
