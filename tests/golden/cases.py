@@ -3,10 +3,15 @@ cases, recorded before a refactor so that the refactor can show it changed nothi
 
 ``python tests/golden/cases.py record`` writes ``tests/golden/results.json`` (run it
 only when a change is *meant* to move results, and say so in the commit);
-``tests/test_golden.py`` compares against it. Adjacencies must be equal; the solver's
-continuous ``W_`` equal to 1e-6 relative (another BLAS kernel moves its last bits).
-``python tests/golden/cases.py check --exact`` asks for bit-identical ``W_`` on the
-machine that recorded it.
+``tests/test_golden.py`` compares against it on any machine: the graphs and the resolved
+choices must be equal (the threshold to 1e-6 relative; for linear fits under one noise
+variance per variable, whose BIC is score-equivalent, the equivalence class: under the
+Haswell kernel the standardised SF4 case ends at another DAG of its class, same score).
+The solver's continuous ``W_`` is not compared there: its iterates move with the BLAS
+kernel (under OpenBLAS's Haswell kernel instead of SkylakeX, by up to 0.5 on the raw SF4
+case, with the same graphs).
+``python tests/golden/cases.py check --exact`` asks, on the machine that recorded them,
+for a bit-identical ``W_`` and threshold too: what a refactor must keep.
 """
 
 from __future__ import annotations
@@ -95,18 +100,29 @@ def run_case(name: str) -> dict[str, Any]:
 
 def compare(name: str, got: dict[str, Any], want: dict[str, Any], exact: bool) -> list[str]:
     """What differs between a fresh result and the recorded one (empty: nothing)."""
+    from dagforge.graph import dag_to_cpdag
+
     problems = []
-    if got["adjacency"] != want["adjacency"]:
-        A, B = np.array(got["adjacency"]), np.array(want["adjacency"])
-        problems.append(f"{name}: adjacency differs in {int((A != B).sum())} entries")
-    for key in ("noise_model", "refine", "threshold"):
+    A, B = np.array(got["adjacency"]), np.array(want["adjacency"])
+    if not exact and want["refine"] == "hill_climb" and want["noise_model"] == "unequal":
+        # one noise variance per variable: the BIC is score-equivalent, and a solver path
+        # that moved with the BLAS kernel may end at another DAG of the same class (same
+        # score); the class is what must not move
+        A, B = dag_to_cpdag(A), dag_to_cpdag(B)
+        what = "equivalence class (CPDAG)"
+    else:
+        what = "adjacency"
+    if not np.array_equal(A, B):
+        problems.append(f"{name}: {what} differs in {int((A != B).sum())} entries")
+    for key in ("noise_model", "refine"):
         if got[key] != want[key]:
             problems.append(f"{name}: {key} {got[key]!r} != recorded {want[key]!r}")
+    t, t0 = got["threshold"], want["threshold"]
+    if (t != t0) if exact else not np.isclose(t, t0, rtol=1e-6, atol=0.0):
+        problems.append(f"{name}: threshold {t!r} != recorded {t0!r}")
     W, W0 = np.array(got["W"]), np.array(want["W"])
     if exact and not np.array_equal(W, W0):
         problems.append(f"{name}: W_ not bit-identical (max diff {np.abs(W - W0).max():.3g})")
-    elif not np.allclose(W, W0, rtol=1e-6, atol=1e-9):
-        problems.append(f"{name}: W_ differs (max diff {np.abs(W - W0).max():.3g})")
     return problems
 
 
