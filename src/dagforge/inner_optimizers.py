@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from dagforge.errors import ConfigError
 from dagforge.models.registry import ModelSpec
+from dagforge.registry import Registry
 
 __all__ = ["INNER_OPTIMIZERS", "InnerRequest", "InnerSetup", "InnerSpec", "get_inner",
            "register_inner"]
@@ -53,24 +54,17 @@ class InnerSpec:
     description: str = ""
 
 
-INNER_OPTIMIZERS: dict[str, InnerSpec] = {}
+INNER_OPTIMIZERS: Registry[InnerSpec] = Registry("inner optimiser")
 
 
 def register_inner(spec: InnerSpec, *, replace: bool = False) -> InnerSpec:
     """Add ``spec`` to :data:`INNER_OPTIMIZERS` (``replace=True`` to overwrite)."""
-    if spec.name in INNER_OPTIMIZERS and not replace:
-        raise ConfigError(f"inner optimiser {spec.name!r} is already registered")
-    INNER_OPTIMIZERS[spec.name] = spec
-    return spec
+    return INNER_OPTIMIZERS.register(spec.name, spec, replace=replace)
 
 
 def get_inner(name: str) -> InnerSpec:
     """The registered inner optimiser ``name``; an unknown name is a one-line ConfigError."""
-    try:
-        return INNER_OPTIMIZERS[name]
-    except (KeyError, TypeError):
-        raise ConfigError(f"unknown inner optimiser {name!r}; choose one of "
-                          f"{list(INNER_OPTIMIZERS)}") from None
+    return INNER_OPTIMIZERS.get_entry(name)
 
 
 def _lbfgs(req: InnerRequest) -> InnerSetup:

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from dagforge.errors import ConfigError
+from dagforge.registry import Registry
 
 if TYPE_CHECKING:
     from torch import nn
@@ -118,24 +119,18 @@ class ModelSpec:
         return dataclasses.replace(self, **changes)
 
 
-MODELS: dict[str, ModelSpec] = {}
+MODELS: Registry[ModelSpec] = Registry("model")
 
 
 def register_model(spec: ModelSpec, *, replace: bool = False) -> ModelSpec:
     """Add ``spec`` to :data:`MODELS` (``replace=True`` to overwrite an entry)."""
-    if spec.name in MODELS and not replace:
-        raise ConfigError(f"model {spec.name!r} is already registered")
-    MODELS[spec.name] = spec
-    return spec
+    return MODELS.register(spec.name, spec, replace=replace)
 
 
 def get_model(name: str) -> ModelSpec:
     """The registered model ``name``; an unknown name is a one-line ConfigError."""
     _register_builtin()
-    try:
-        return MODELS[name]
-    except (KeyError, TypeError):
-        raise ConfigError(f"unknown model {name!r}; choose one of {model_names()}") from None
+    return MODELS.get_entry(name)
 
 
 def model_names() -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dagforge.errors import ConfigError
+from dagforge.registry import Registry
 from dagforge.solvers.augmented_lagrangian import (
     AugmentedLagrangianConfig,
     augmented_lagrangian,
@@ -65,23 +66,17 @@ class SolverSpec:
     description: str = ""
 
 
-SOLVERS: dict[str, SolverSpec] = {}
+SOLVERS: Registry[SolverSpec] = Registry("solver")
 
 
 def register_solver(spec: SolverSpec, *, replace: bool = False) -> SolverSpec:
     """Add ``spec`` to :data:`SOLVERS` (``replace=True`` to overwrite an entry)."""
-    if spec.name in SOLVERS and not replace:
-        raise ConfigError(f"solver {spec.name!r} is already registered")
-    SOLVERS[spec.name] = spec
-    return spec
+    return SOLVERS.register(spec.name, spec, replace=replace)
 
 
 def get_solver(name: str) -> SolverSpec:
     """The registered solver ``name``; an unknown name is a one-line ConfigError."""
-    try:
-        return SOLVERS[name]
-    except (KeyError, TypeError):
-        raise ConfigError(f"unknown solver {name!r}; choose one of {list(SOLVERS)}") from None
+    return SOLVERS.get_entry(name)
 
 
 register_solver(SolverSpec(
