@@ -1,4 +1,5 @@
-"""Write the tables of registered models, constraints and solvers into docs/architecture.md.
+"""Write the tables of registered models, constraints, solvers, inner optimisers and scores
+into docs/architecture.md.
 
 Usage::
 
@@ -25,6 +26,7 @@ def tables() -> dict[str, str]:
     from dagforge.constraints.registry import CONSTRAINT_SPECS
     from dagforge.inner_optimizers import INNER_OPTIMIZERS
     from dagforge.models.registry import get_model, model_names
+    from dagforge.search.scores import SCORES
     from dagforge.solvers import SOLVERS
 
     models = ["| model | learner | description |", "|---|---|---|"]
@@ -37,8 +39,12 @@ def tables() -> dict[str, str]:
     solvers += [f"| `{name}` | {spec.description} |" for name, spec in SOLVERS.items()]
     inner = ["| inner optimiser | description |", "|---|---|"]
     inner += [f"| `{name}` | {spec.description} |" for name, spec in INNER_OPTIMIZERS.items()]
+    scores = ["| score | noise models | description |", "|---|---|---|"]
+    scores += [f"| `{name}` | {', '.join(spec.noise_models)} | {spec.description} |"
+               for name, spec in SCORES.items()]
     return {"models": "\n".join(models), "constraints": "\n".join(constraints),
-            "solvers": "\n".join(solvers), "inner": "\n".join(inner)}
+            "solvers": "\n".join(solvers), "inner": "\n".join(inner),
+            "scores": "\n".join(scores)}
 
 
 def rewrite(text: str) -> str:

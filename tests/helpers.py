@@ -18,3 +18,35 @@ def sample_five_node(n: int = 500, seed: int = 0) -> np.ndarray:
     for j in [0, 1, 3, 2, 4]:  # a topological order
         X[:, j] = X @ FIVE_NODE[:, j] + rng.normal(size=n)
     return X
+
+
+# ----------------------------------------------------------------- small graphs for metric tests
+
+def graph(d: int, *edges: tuple[int, int]) -> np.ndarray:
+    """0/1 matrix with ``M[i, j] = 1`` for each edge ``(i, j)``, i.e. ``i -> j``."""
+    M = np.zeros((d, d), dtype=int)
+    for i, j in edges:
+        M[i, j] = 1
+    return M
+
+
+CHAIN = graph(3, (0, 1), (1, 2))  # 0 -> 1 -> 2
+CHAIN_REV = graph(3, (1, 0), (2, 1))  # 0 <- 1 <- 2
+FORK = graph(3, (1, 0), (1, 2))  # 0 <- 1 -> 2
+COLLIDER = graph(3, (0, 1), (2, 1))  # 0 -> 1 <- 2
+TRIANGLE = graph(3, (0, 1), (0, 2), (1, 2))
+EMPTY3 = np.zeros((3, 3))
+
+EVALUATE_KEYS = {
+    "shd", "shd_double", "shd_cpdag", "extra", "missing", "reversed", "tp", "fp", "fn",
+    "precision", "recall", "f1", "skeleton_precision", "skeleton_recall", "skeleton_f1",
+    "tpr", "fdr", "fpr", "nnz", "true_edges", "is_dag",
+}  # fmt: skip
+
+
+def counts(true: np.ndarray, pred: np.ndarray) -> tuple[int, ...]:
+    """``(tp, fp, fn, extra, missing, reversed)`` of :func:`dagforge.metrics.edge_counts`."""
+    from dagforge.metrics import edge_counts
+
+    c = edge_counts(true=true, pred=pred)
+    return (c.tp, c.fp, c.fn, c.extra, c.missing, c.reversed)

@@ -148,7 +148,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from dagforge.rundir import FIT_FILES, RunManifest, write_fit
 
     config = load_config(args.config) if args.config else FitConfig()
-    overrides = {"model": args.model, "seed": args.seed,
+    overrides = {"model": args.model, "score": args.score, "seed": args.seed,
                  "standardize": True if args.standardize else None,
                  "knowledge": args.knowledge, "missing": args.missing,
                  "bootstrap": args.bootstrap, "bootstrap_jobs": args.bootstrap_jobs,
@@ -263,6 +263,13 @@ def _registered_models() -> list[str]:
     return model_names()
 
 
+def _registered_scores() -> list[str]:
+    """The scores of the registry, for ``--score``."""
+    from dagforge.search.scores import score_names
+
+    return ["auto", *score_names()]
+
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="dagforge", description="Learn causal DAGs from data, honestly evaluated.")
@@ -301,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("data", help="CSV, TSV or Parquet file (header row = variable names)")
     f.add_argument("--model", choices=_registered_models(), default=None,
                    help="default: linear")
+    f.add_argument("--score", choices=_registered_scores(), default=None,
+                   help="score of the refinement's search (default: auto, from the data)")
     f.add_argument("--config", help="YAML or TOML file of fit settings")
     f.add_argument("--seed", type=int, default=None)
     f.add_argument("--standardize", action="store_true", help="standardise every column")

@@ -47,6 +47,8 @@ class FitConfig(BaseModel):
     lambda1: float = Field(0.02, ge=0, allow_inf_nan=False)
     threshold: Annotated[float, Field(ge=0, allow_inf_nan=False)] | Literal["auto"] = 0.3
     refine: Literal["auto", "hill_climb", "order", "none"] = "auto"
+    #: A registered score (:mod:`dagforge.search.scores`) or ``"auto"``.
+    score: str = "auto"
     penalty: float = Field(1.0, ge=0, allow_inf_nan=False)
     gamma: float = Field(1.0, ge=0, allow_inf_nan=False)
     standardize: bool = False
@@ -79,6 +81,13 @@ class FitConfig(BaseModel):
         from dagforge.solvers import SOLVERS
 
         return _registered(name, list(SOLVERS))
+
+    @field_validator("score")
+    @classmethod
+    def _registered_score(cls, name: str) -> str:
+        from dagforge.search.scores import score_names
+
+        return _registered(name, ["auto", *score_names()])
 
     @field_validator("inner")
     @classmethod

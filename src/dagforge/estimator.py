@@ -32,6 +32,7 @@ from dagforge.learn import run as run_learner
 from dagforge.learn.policy import resolve_device
 from dagforge.models.linear import get_loss
 from dagforge.models.registry import get_model
+from dagforge.search import get_score
 from dagforge.solvers import get_solver
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,10 @@ class DagLearner(BaseEstimator):
         ``"hill_climb"``: BIC local search from several starts (:func:`dagforge.search.refine`);
         ``"order"`` (nonlinear): refit in the causal order of the cut graph;
         ``"auto"``: :func:`dagforge.learn.policy.refine_mode`.
+    score : str
+        The refinement's score, a registered one (:mod:`dagforge.search.scores`);
+        ``"auto"``: :func:`dagforge.learn.policy.score_name` (the linear-Gaussian BIC for
+        continuous observational data).
     penalty, gamma : float
         Score cost of an edge in the refinement: ``penalty * log(n) / 2 + gamma * log(d)``.
     standardize : bool
@@ -127,6 +132,7 @@ class DagLearner(BaseEstimator):
         lambda1: float = 0.02,
         threshold: float | Literal["auto"] = 0.3,
         refine: Refine = "auto",
+        score: str = "auto",
         penalty: float = 1.0,
         gamma: float = 1.0,
         standardize: bool = False,
@@ -149,6 +155,7 @@ class DagLearner(BaseEstimator):
         self.lambda1 = lambda1
         self.threshold = threshold
         self.refine = refine
+        self.score = score
         self.penalty = penalty
         self.gamma = gamma
         self.standardize = standardize
@@ -173,6 +180,8 @@ class DagLearner(BaseEstimator):
             raise ConfigError(f"unknown loss {self.loss!r} for model {self.model!r}; choose "
                               "auto, ls or nll")
         get_solver(self.solver)
+        if self.score != "auto":
+            get_score(self.score)
         if self.inner is not None:
             get_inner(self.inner)
         if not self.lambda1 >= 0:
@@ -213,6 +222,7 @@ class DagLearner(BaseEstimator):
             lambda1=self.lambda1, threshold=self.threshold, penalty=self.penalty,
             gamma=self.gamma,
             refine=policy.refine_mode(self.refine, spec, self.model_options, self.inner),
+            score=policy.score_name(self.score, data),
             solver_options=dict(self.solver_options or {}),
             model_options=dict(self.model_options or {}), inner=self.inner,
             train_options=self.train_options, random_state=self.random_state,
@@ -270,6 +280,7 @@ class DagLearner(BaseEstimator):
             assert not (adjacency & ~params.allowed).any()  # forbidden edges are masked out
         solve = result.solver
         self.refine_ = params.refine
+        self.score_ = params.score
         self.noise_model_ = result.noise_model
         self.noise_scores_ = result.noise_scores
         self.refine_scores_ = result.refine_scores

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from dagforge.data import Dataset
 from dagforge.errors import ConfigError
 from dagforge.learn import policy
 from dagforge.models.linear import covariance
 from dagforge.models.registry import get_model
+from dagforge.search import GaussianScore, ScoreSpec, get_score
 from helpers import FIVE_NODE, sample_five_node
 
 
@@ -47,7 +49,11 @@ def test_order_refit_where_it_was_measured() -> None:
 
 
 def test_linear_loss_and_multistart() -> None:
-    assert policy.first_linear_loss("auto") == "ls" and policy.first_linear_loss("nll") == "nll"
+    gaussian = get_score("gaussian")
+    assert policy.first_linear_loss("auto", gaussian) == "ls"
+    assert policy.first_linear_loss("nll", gaussian) == "nll"
+    unequal_only = ScoreSpec("nv", build=lambda data, **kw: None, fits=lambda data: None)
+    assert policy.first_linear_loss("auto", unequal_only) == "nll"
     d = policy.REFINE_MULTISTART_MAX_D
     assert policy.multistart(d) and not policy.multistart(d + 1)
     assert policy.kicks(d) == policy.REFINE_KICKS and policy.kicks(d + 1) == 0
@@ -56,10 +62,22 @@ def test_linear_loss_and_multistart() -> None:
 def test_prefers_unequal_noise_reads_the_data_not_the_units() -> None:
     X = sample_five_node(2000)  # equal noise variances
     A = FIVE_NODE != 0
-    S = covariance(X).numpy()
-    assert not policy.prefers_unequal_noise(S, len(X), A, 1.0, 1.0)
+
+    def scores(X: np.ndarray) -> dict[str, GaussianScore]:
+        equal = GaussianScore(covariance(X).numpy(), len(X), noise="equal", gamma=1.0)
+        return {"equal": equal, "unequal": equal.with_noise("unequal")}
+
+    assert not policy.prefers_unequal_noise(scores(X), A, 1.0)
     Z = (X - X.mean(0)) / X.std(0)  # standardised: the variances differ
-    assert policy.prefers_unequal_noise(covariance(Z).numpy(), len(Z), A, 1.0, 1.0)
+    assert policy.prefers_unequal_noise(scores(Z), A, 1.0)
+
+
+def test_score_auto_is_the_gaussian_bic_for_continuous_observational_data() -> None:
+    data = Dataset.from_matrix(sample_five_node(50))
+    assert policy.score_name("auto", data) == "gaussian"
+    assert policy.score_name("gaussian", data) == "gaussian"
+    with pytest.raises(ConfigError, match="unknown score 'nope'"):
+        policy.score_name("nope", data)
 
 
 def test_residual_spread_and_the_likelihood_switch() -> None:

@@ -1,9 +1,10 @@
 """The linear learner: solve the linear SEM from the covariance, cut, refine by BIC.
 
-``run(data, params) -> FitResult``. Under ``loss="auto"`` the first solve uses least
-squares (equal noise variances); if BIC says one variance per variable fits that
-graph better, a second solve with the Gaussian likelihood of unequal variances is
-refined too, and BIC chooses between the two graphs
+``run(data, params) -> FitResult``. The refinement climbs the registered score
+``params.score`` (:mod:`dagforge.search.scores`).
+Under ``loss="auto"`` the first solve uses least squares (equal noise variances); if BIC
+says one variance per variable fits that graph better, a second solve with the Gaussian
+likelihood of unequal variances is refined too, and BIC chooses between the two graphs
 (:func:`dagforge.learn.policy.prefers_unequal_noise`).
 """
 
@@ -17,7 +18,7 @@ from dagforge.learn import policy
 from dagforge.learn.cut import cut_to_dag
 from dagforge.learn.result import FitParams, FitResult
 from dagforge.models.linear import LinearSEM, covariance, get_loss
-from dagforge.search import choose_noise_model, refine
+from dagforge.search import build_score, choose_noise_model, get_score, refine_graph
 from dagforge.solvers import make_solver_config, run_solver
 from dagforge.solvers.base import Problem, SolverResult
 
@@ -54,31 +55,33 @@ def run(data: Dataset, params: FitParams) -> FitResult:
     module docstring."""
     data.require_observational_continuous("the linear model")
     X = data.values
-    n, d = X.shape
-    S_t = covariance(X, device=params.device)  # [d, d]
-    S = S_t.detach().cpu().numpy()
-    first = policy.first_linear_loss(params.loss)
+    d = data.d
+    first = policy.first_linear_loss(params.loss, get_score(params.score))
     noise = "equal" if first == "ls" else "unequal"
+    score = build_score(params.score, data, noise=noise, penalty=params.penalty,
+                        gamma=params.gamma)
+    S_t = covariance(X, device=params.device)  # [d, d], what the solver fits
     result = solve(S_t, first, params)
     weights, threshold = cut_to_dag(result.W, X, "linear", params)
     if params.refine == "none":
         return FitResult(solver=result, weights=weights, threshold=threshold,
                          noise_model=noise)
     small = policy.multistart(d)
-    kw = dict(penalty=params.penalty, gamma=params.gamma, allowed=params.allowed,
-              required=params.required, kicks=policy.kicks(d), multistart=small,
-              rng=np.random.default_rng(params.random_state or 0))
+    kw = dict(allowed=params.allowed, required=params.required, kicks=policy.kicks(d),
+              multistart=small, rng=np.random.default_rng(params.random_state or 0))
+    scores = {noise: score}
 
     def refined(res: SolverResult, model: str) -> tuple[SolverResult, np.ndarray, dict]:
         path = list(res.path) if small else [res.path[-1]]
-        return (res, *refine(S, n, path, threshold, noise=model, **kw))  # type: ignore
+        return (res, *refine_graph(scores[model], path, threshold, **kw))  # type: ignore
 
     fits = {noise: refined(result, noise)}
-    if params.loss == "auto" and policy.prefers_unequal_noise(
-            S, n, fits["equal"][1] != 0, params.penalty, params.gamma):
-        fits["unequal"] = refined(solve(S_t, "nll", params), "unequal")
+    if noise == "equal" and params.loss == "auto":
+        scores["unequal"] = score.with_noise("unequal")
+        if policy.prefers_unequal_noise(scores, fits["equal"][1] != 0, params.penalty):
+            fits["unequal"] = refined(solve(S_t, "nll", params), "unequal")
     noise, noise_scores = choose_noise_model(
-        S, n, {nm: w for nm, (_, w, _) in fits.items()}, params.penalty, params.gamma)
+        scores, {nm: w for nm, (_, w, _) in fits.items()}, params.penalty)
     result, weights, refine_scores = fits[noise]
     return FitResult(solver=result, weights=weights, threshold=threshold, noise_model=noise,
                      refine_scores=refine_scores, noise_scores=noise_scores)

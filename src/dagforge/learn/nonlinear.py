@@ -28,10 +28,9 @@ from dagforge.graph import threshold_to_dag
 from dagforge.learn import linear, policy
 from dagforge.learn.cut import cut_to_dag
 from dagforge.learn.result import FitParams, FitResult
-from dagforge.models.linear import covariance
 from dagforge.models.registry import get_model
 from dagforge.nonlinear import PHASE_CHECKPOINTS, NonlinearFit, fit_nonlinear, residual_variances
-from dagforge.search import order_dag, refine
+from dagforge.search import build_score, order_dag, refine_graph
 from dagforge.solvers import get_solver
 
 log = logging.getLogger(__name__)
@@ -160,9 +159,9 @@ def run(data: Dataset, params: FitParams) -> FitResult:
         out.weights = threshold_to_dag(refit.result.W, params.spec.order_refit["threshold"],
                                        params.required)
     elif params.refine == "hill_climb":
-        S = covariance(X).numpy()
-        out.weights, out.refine_scores = refine(
-            S, X.shape[0], fit.result.path, threshold, noise="unequal",
-            penalty=params.penalty, gamma=params.gamma, allowed=params.allowed,
+        score = build_score(params.score, data, noise="unequal", penalty=params.penalty,
+                            gamma=params.gamma)
+        out.weights, out.refine_scores = refine_graph(
+            score, fit.result.path, threshold, allowed=params.allowed,
             required=params.required)
     return out

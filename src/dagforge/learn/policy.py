@@ -8,16 +8,21 @@ problem; ``docs/tuning.md`` keeps the measurements behind each constant.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from dagforge.errors import ConfigError
 from dagforge.models.registry import ModelSpec
-from dagforge.ties import improves, score_tol
+from dagforge.ties import improves
+
+if TYPE_CHECKING:
+    from dagforge.data import Dataset
+    from dagforge.search import GaussianScore, ScoreSpec
 
 __all__ = [
+    "AUTO_SCORES",
     "NONLINEAR_NLL_SPREAD",
     "REFINE_KICKS",
     "REFINE_MULTISTART_MAX_D",
@@ -32,6 +37,7 @@ __all__ = [
     "refine_mode",
     "residual_spread",
     "resolve_device",
+    "score_name",
     "switches_to_likelihood",
 ]
 
@@ -53,6 +59,23 @@ REFINE_MULTISTART_MAX_D = 200
 #: :func:`residual_spread`): equal-noise data stay well below it, standardised data
 #: cross it (docs/tuning.md#nonlinear-loss-switch).
 NONLINEAR_NLL_SPREAD = 0.05
+
+
+#: The scores ``score="auto"`` picks from, in this order: the first that can score the data.
+AUTO_SCORES = ("gaussian",)
+
+
+def score_name(score: str, data: Dataset) -> str:
+    """``score`` with ``"auto"`` resolved: the first of :data:`AUTO_SCORES` that can score
+    ``data`` (the linear-Gaussian BIC for continuous observational data); if none can,
+    the first, whose learner then says why in one line."""
+    from dagforge.search import get_score
+
+    if score != "auto":
+        get_score(score)
+        return score
+    fitting = [name for name in AUTO_SCORES if get_score(name).fits(data) is None]
+    return (fitting or list(AUTO_SCORES))[0]
 
 
 def resolve_device(device: str) -> torch.device:
@@ -105,10 +128,13 @@ def refine_mode(refine: str, spec: ModelSpec, options: Mapping[str, Any] | None,
     return "order" if order_refit_default(spec, options, inner) else "none"
 
 
-def first_linear_loss(loss: str) -> str:
-    """The linear model's first solve: least squares under ``"auto"`` (the equal-variance
-    model, which the noise-model choice may then replace), else the loss asked for."""
-    return "ls" if loss == "auto" else loss
+def first_linear_loss(loss: str, score: ScoreSpec) -> str:
+    """The linear model's first solve: under ``"auto"`` least squares (the equal-variance
+    model, which the noise-model choice may then replace) where the score has that
+    model, else the likelihood; otherwise the loss asked for."""
+    if loss != "auto":
+        return loss
+    return "ls" if "equal" in score.noise_models else "nll"
 
 
 def multistart(d: int) -> bool:
@@ -121,14 +147,13 @@ def kicks(d: int) -> int:
     return REFINE_KICKS if multistart(d) else 0
 
 
-def prefers_unequal_noise(S: np.ndarray, n: int, A: np.ndarray, penalty: float,
-                          gamma: float) -> bool:
+def prefers_unequal_noise(scores: Mapping[str, GaussianScore], A: np.ndarray,
+                          penalty: float) -> bool:
     """Whether one noise variance per variable fits the graph ``A`` better than one shared
-    variance, by BIC (each with its own variance parameters); ties keep equal variances."""
-    from dagforge.search import total_bic
-
-    return improves(total_bic(S, n, A, "unequal", penalty, gamma),
-                    total_bic(S, n, A, "equal", penalty, gamma), score_tol(n))
+    variance, by BIC (``scores["unequal"]`` / ``scores["equal"]``, each with its own
+    variance parameters: :meth:`GaussianScore.total`); ties keep equal variances."""
+    unequal, equal = scores["unequal"], scores["equal"]
+    return improves(unequal.total(A, penalty), equal.total(A, penalty), unequal.tol)
 
 
 def residual_spread(r: np.ndarray) -> float:

@@ -22,8 +22,9 @@ class FitParams:
     for each hyperparameter's meaning).
 
     ``allowed`` / ``required`` are the prior knowledge as ``d x d`` bool masks (None: no
-    knowledge); ``refine`` is already resolved from ``"auto"``
-    (:func:`dagforge.learn.policy.refine_mode`); ``device`` is a torch device.
+    knowledge); ``refine`` and ``score`` are already resolved from ``"auto"``
+    (:func:`dagforge.learn.policy.refine_mode`, :func:`dagforge.learn.policy.score_name`);
+    ``device`` is a torch device.
     """
 
     spec: ModelSpec
@@ -33,6 +34,7 @@ class FitParams:
     lambda1: float = 0.02
     threshold: float | str = 0.3
     refine: str = "hill_climb"
+    score: str = "gaussian"
     penalty: float = 1.0
     gamma: float = 1.0
     solver_options: Mapping[str, Any] = field(default_factory=dict)

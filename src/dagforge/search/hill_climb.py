@@ -1,11 +1,11 @@
-r"""Greedy hill climbing over DAGs on the linear-Gaussian BIC, with an optional tabu phase.
+r"""Greedy hill climbing over DAGs on a registered score, with an optional tabu phase.
 
 Starting from a DAG (typically the thresholded output of a continuous solver),
 repeatedly apply the single edge change (add, delete or reverse) that lowers the
-score (:mod:`dagforge.search.score`) most while keeping the graph acyclic, until no
-change lowers it. All changes of one variable's parent set are scored at once in
-closed form (:meth:`GaussianScore.add_residuals`, :meth:`GaussianScore.remove_residuals`);
-a move touches one or two variables, so only their columns are recomputed.
+score (:mod:`dagforge.search.scores`) most while keeping the graph acyclic, until no
+change lowers it. All changes of one variable's parent set are scored at once
+(:meth:`ParentScore.add_stats`, :meth:`ParentScore.remove_stats`: in closed form for the
+Gaussian BIC); a move touches one or two variables, so only their columns are recomputed.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 
 from dagforge.errors import GraphError
 from dagforge.graph import is_dag, topological_order
-from dagforge.search.regression import ols_weights
-from dagforge.search.score import GaussianScore, NoiseModel
+from dagforge.search.scores.base import ParentScore
+from dagforge.search.scores.gaussian import GaussianScore, NoiseModel
 from dagforge.ties import improves, order_tied
 
 log = logging.getLogger(__name__)
@@ -72,40 +72,48 @@ def _smallest(x: np.ndarray, k: int, tol: float) -> np.ndarray:
 
 
 class _Climb:
-    """One climb's state: the graph, its reachability, and the residual variances of
-    every single-edge change, all asked of the scorer."""
+    """One climb's state: the graph, its reachability, and the statistics and penalty
+    changes of every single-edge change, all asked of the score."""
 
-    def __init__(self, score: GaussianScore, A: np.ndarray, allow: np.ndarray,
+    def __init__(self, score: ParentScore, A: np.ndarray, allow: np.ndarray,
                  req: np.ndarray) -> None:
         d = score.d
         self.score, self.A, self.allow, self.req = score, A, allow, req
-        self.r = np.empty(d)  # [d] residual variance of each variable on its parents
+        self.r = np.empty(d)  # [d] statistic of each variable on its parents
         self.r_add = np.full((d, d), np.nan)  # r_add[i, j]: ... of j if i -> j is added
         self.r_del = np.full((d, d), np.nan)  # r_del[i, j]: ... if the edge i -> j is removed
+        self.c_add = np.zeros((d, d))  # [d, d] penalty change of adding i -> j
+        self.c_del = np.zeros((d, d))  # [d, d] ... of removing i -> j
         for j in range(d):
             self.update(j)
         self.reach = _reachability(A)  # [d, d]
 
     def update(self, j: int) -> None:
         """Recompute column ``j`` after its parent set changed."""
+        s = self.score
         pa = np.flatnonzero(self.A[:, j])
-        self.r[j] = self.score.fit(j, pa).r
-        self.r_add[:, j] = self.score.add_residuals(j, pa, floor_partial=False)
+        self.r[j] = s.stat(j, pa)
+        self.r_add[:, j] = s.add_stats(j, pa, floor_partial=False)
         self.r_add[pa, j] = np.nan
         self.r_add[j, j] = np.nan
+        self.c_add[:, j] = s.add_costs(j, pa)
         self.r_del[:, j] = np.nan
+        self.c_del[:, j] = 0.0
         if len(pa):
-            self.r_del[pa, j] = self.score.remove_residuals(j, pa)
+            self.r_del[pa, j] = s.remove_stats(j, pa)
+            self.c_del[pa, j] = s.remove_costs(j, pa)
 
     def deltas(self) -> np.ndarray:
-        """Closed-form score change of every move, ``inf`` where illegal; [3, d, d]."""
+        """Score change of every move (closed form where the score has one), ``inf``
+        where illegal; [3, d, d]."""
         s, r = self.score, self.r
         cols = np.arange(s.d)[None, :]  # [1, d]: the variable whose parents change
         with np.errstate(invalid="ignore"):
-            d_add = s.fit_delta(r, (cols, self.r_add)) + s.edge_cost  # [d, d]
-            d_del = s.fit_delta(r, (cols, self.r_del)) - s.edge_cost
+            d_add = s.fit_delta(r, (cols, self.r_add)) + self.c_add  # [d, d]
+            d_del = s.fit_delta(r, (cols, self.r_del)) + self.c_del
             # reversal i -> j  =>  j -> i: j loses parent i, i gains parent j
-            d_rev = s.fit_delta(r, (cols, self.r_del), (cols.T, self.r_add.T))
+            d_rev = (s.fit_delta(r, (cols, self.r_del), (cols.T, self.r_add.T))
+                     + (self.c_del + self.c_add.T))
         A, R = self.A, self.reach
         # acyclicity: adding i -> j needs no path j ~> i; reversing i -> j needs no
         # path i ~> j other than the edge itself (through another child of i)
@@ -124,13 +132,14 @@ class _Climb:
         s = self.score
         pa_j = self.A[:, j].copy()
         pa_j[i] = kind == Move.ADD
-        changes = [(j, s.fit(j, np.flatnonzero(pa_j)).r)]
+        changes = [(j, s.stat(j, np.flatnonzero(pa_j)))]
+        costs = self.c_add[i, j] if kind == Move.ADD else self.c_del[i, j]
         if kind == Move.REVERSE:
             pa_i = self.A[:, i].copy()
             pa_i[j] = True
-            changes.append((i, s.fit(i, np.flatnonzero(pa_i)).r))
-        edges = {Move.ADD: s.edge_cost, Move.DELETE: -s.edge_cost, Move.REVERSE: 0.0}[kind]
-        return float(s.fit_delta(self.r, *changes)) + edges
+            changes.append((i, s.stat(i, np.flatnonzero(pa_i))))
+            costs = costs + self.c_add[j, i]
+        return float(s.fit_delta(self.r, *changes)) + float(costs)
 
     def choose(self, deltas: np.ndarray, must_improve: bool) -> tuple[Move, int, int,
                                                                        float] | None:
@@ -168,11 +177,11 @@ class _Climb:
         self.reach = _reachability(A)
 
 
-def climb(score: GaussianScore, A_init: np.ndarray, *, allowed: np.ndarray | None = None,
+def climb(score: ParentScore, A_init: np.ndarray, *, allowed: np.ndarray | None = None,
           required: np.ndarray | None = None, tabu_steps: int = 0, tabu_length: int = 10,
           max_steps: int = 100_000) -> np.ndarray:
-    """:func:`hill_climb` asking the scorer ``score`` (shared between searches so
-    that its caches serve them all); returns OLS weights on the best DAG."""
+    """:func:`hill_climb` asking the score ``score`` (shared between searches so that
+    its caches serve them all); returns the score's weights on the best DAG."""
     d = score.d
     req = np.zeros((d, d), bool) if required is None else np.asarray(required, bool)
     A = (np.asarray(A_init) != 0) | req
@@ -205,7 +214,7 @@ def climb(score: GaussianScore, A_init: np.ndarray, *, allowed: np.ndarray | Non
     else:
         log.warning("hill_climb stopped after max_steps=%d moves", max_steps)
     log.debug("hill_climb: %d moves, %d edges, score %.6g", step, int(best_A.sum()), best_score)
-    return ols_weights(score.S, best_A)
+    return score.weights(best_A)
 
 
 def hill_climb(

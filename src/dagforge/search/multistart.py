@@ -7,7 +7,7 @@ decides among them, no ground truth involved.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -15,11 +15,11 @@ from dagforge.errors import GraphError
 from dagforge.graph import is_dag, threshold_to_dag, topological_order
 from dagforge.search.hill_climb import climb
 from dagforge.search.order import equal_variance_order, order_dag, order_mask, search_orders
-from dagforge.search.regression import ols_weights
-from dagforge.search.score import GaussianScore, NoiseModel, total_bic
-from dagforge.ties import argmin_tied, improves, score_tol
+from dagforge.search.scores.base import ParentScore
+from dagforge.search.scores.gaussian import GaussianScore, NoiseModel
+from dagforge.ties import argmin_tied, improves
 
-__all__ = ["choose_noise_model", "refine"]
+__all__ = ["choose_noise_model", "refine", "refine_graph"]
 
 #: Share of the free edges a kick deletes (half of those reversed where acyclic).
 _KICK_SHARE = 6
@@ -28,15 +28,15 @@ _KICK_SHARE = 6
 class _Best:
     """The best-scoring result so far, and the score reached from each start."""
 
-    def __init__(self, score: GaussianScore, allow: np.ndarray, req: np.ndarray,
+    def __init__(self, score: ParentScore, allow: np.ndarray, req: np.ndarray,
                  tabu_steps: int) -> None:
         self.score, self.allow, self.req, self.tabu_steps = score, allow, req, tabu_steps
-        self.W: np.ndarray | None = None  # [d, d] OLS weights of the best graph
+        self.W: np.ndarray | None = None  # [d, d] the score's weights of the best graph
         self.value = np.inf
         self.scores: dict[str, float] = {}
 
     def climb(self, A0: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
-        """Hill climb (with the tabu phase) from ``A0``; OLS weights of the result."""
+        """Hill climb (with the tabu phase) from ``A0``; the score's weights of the result."""
         return climb(self.score, A0, allowed=self.allow if allowed is None else allowed,
                      required=self.req, tabu_steps=self.tabu_steps)
 
@@ -70,7 +70,7 @@ def _starts(best: _Best, path: Sequence[np.ndarray], threshold: float,
         starts[f"threshold@{k}"] = threshold_to_dag(W * allow, threshold, req) != 0
         if multistart:
             starts[f"order@{k}"] = best.climb(req, allow & order_dag(W)) != 0
-    if best.score.noise == "equal" and multistart:
+    if isinstance(best.score, GaussianScore) and best.score.noise == "equal" and multistart:
         eqvar = order_mask(equal_variance_order(best.score.S))
         starts["eqvar_order"] = best.climb(req, allow & eqvar) != 0
     return starts
@@ -85,6 +85,20 @@ def refine(
     noise: NoiseModel = "unequal",
     penalty: float = 1.0,
     gamma: float = 0.0,
+    **options: object,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """:func:`refine_graph` on the linear-Gaussian BIC of the covariance ``S`` of ``n``
+    rows (``noise``, ``penalty``, ``gamma`` as in :func:`~dagforge.search.bic_score`);
+    ``options`` are :func:`refine_graph`'s."""
+    score = GaussianScore(S, n, noise=noise, penalty=penalty, gamma=gamma)
+    return refine_graph(score, path, threshold, **options)  # type: ignore[arg-type]
+
+
+def refine_graph(
+    score: ParentScore,
+    path: Sequence[np.ndarray],
+    threshold: float,
+    *,
     allowed: np.ndarray | None = None,
     required: np.ndarray | None = None,
     tabu_steps: int = 10,
@@ -98,11 +112,11 @@ def refine(
     For each ``W`` in ``path`` (e.g. the solution after every outer step) two starts:
     ``threshold_to_dag(W, threshold)``, and the best DAG in the causal order of
     ``W`` (hill climbing restricted to :func:`~dagforge.search.order_dag`), then
-    released; plus the empty graph; under ``noise="equal"`` also the best DAG in the
-    order of :func:`~dagforge.search.equal_variance_order` (``"eqvar_order"``), which
-    that model identifies.
+    released; plus the empty graph; under the equal-variance Gaussian BIC also the best
+    DAG in the order of :func:`~dagforge.search.equal_variance_order`
+    (``"eqvar_order"``), which that model identifies.
 
-    Under ``noise="unequal"`` (a decomposable score) two more starts: the DAGs
+    Under a decomposable score (e.g. ``noise="unequal"``) two more starts: the DAGs
     that :func:`~dagforge.search.order_search` reaches from the causal order
     of the best graph so far and from the order of the last ``W`` in ``path``,
     each then climbed. Moving whole variables through the order leaves the dense
@@ -115,16 +129,12 @@ def refine(
 
     Parameters
     ----------
-    S : ndarray of shape (d, d)
-        Covariance of the (centred) data.
-    n : int
-        Number of rows the covariance was computed from.
+    score : ParentScore
+        The score to climb (:mod:`dagforge.search.scores`).
     path : sequence of ndarray of shape (d, d)
         The solver's iterates (weighted adjacencies).
     threshold : float
         Edge threshold of the ``"threshold@k"`` starts.
-    noise, penalty, gamma
-        The score, as in :func:`~dagforge.search.bic_score`.
     allowed, required : bool ndarray of shape (d, d), optional
         Prior knowledge, as in :func:`~dagforge.search.hill_climb`.
     tabu_steps : int
@@ -142,7 +152,7 @@ def refine(
     Returns
     -------
     W : ndarray of shape (d, d)
-        OLS-weighted best DAG.
+        The best DAG, weighted by the score's fit (:meth:`ParentScore.weights`).
     scores : dict
         Final score reached from each start (``"threshold@k"``, ``"order@k"``,
         ``"empty"``, ``"order_search@best"``, ...), and ``"kicks"`` after the perturbation rounds.
@@ -158,7 +168,6 @@ def refine(
     inside ``allowed`` and keeps every ``required`` edge, so the result has no edge
     outside ``allowed`` and all the required ones.
     """
-    score = GaussianScore(S, n, noise=noise, penalty=penalty, gamma=gamma)
     allow, req = _knowledge(score.d, allowed, required)
     best = _Best(score, allow, req, tabu_steps)
     seen: set[bytes] = set()
@@ -170,7 +179,7 @@ def refine(
         seen.add(key)
         best.offer(name, A0)
     assert best.W is not None  # the empty start, or threshold_to_dag's, is acyclic
-    if noise == "unequal" and multistart:
+    if score.decomposable and multistart:
         orders = {"order_search@best": topological_order(best.W != 0),
                   "order_search@solver": topological_order(
                       threshold_to_dag(path[-1] * allow, 0.0, req) != 0)}
@@ -181,7 +190,7 @@ def refine(
         if rng is None:
             raise ValueError("refine: kicks > 0 needs an rng")
         A, best.scores["kicks"] = _kick_search(best, best.W != 0, best.value, kicks, rng)
-        return ols_weights(score.S, A), best.scores
+        return score.weights(A), best.scores
     return best.W, best.scores
 
 
@@ -219,18 +228,18 @@ def _kick_search(best: _Best, A: np.ndarray, value: float, kicks: int,
 
 
 def choose_noise_model(
-    S: np.ndarray, n: int, candidates: dict[str, np.ndarray], penalty: float = 1.0,
-    gamma: float = 0.0,
+    scores: Mapping[str, ParentScore], candidates: Mapping[str, np.ndarray],
+    penalty: float = 1.0,
 ) -> tuple[str, dict[str, float]]:
     """Pick between DAGs fitted under the equal- and unequal-variance models by their
-    :func:`~dagforge.search.total_bic` (each under its own model); returns the winner
-    and both scores.
+    :meth:`~dagforge.search.ParentScore.total` (each under its own model's score in
+    ``scores``); returns the winner and both totals.
 
     With equal noise variances the equal-variance model explains the data as well
     with ``d - 1`` fewer parameters and wins; when the variances differ (e.g. after
     standardising the columns) its likelihood drops and the unequal model wins.
     """
-    scores = {noise: total_bic(S, n, A != 0, noise, penalty, gamma)  # type: ignore[arg-type]
-              for noise, A in candidates.items()}
-    names = list(scores)  # a tie goes to the first candidate
-    return names[argmin_tied(np.array(list(scores.values())), score_tol(n))], scores
+    totals = {noise: scores[noise].total(A != 0, penalty) for noise, A in candidates.items()}
+    names = list(totals)  # a tie goes to the first candidate
+    tol = next(iter(scores.values())).tol
+    return names[argmin_tied(np.array(list(totals.values())), tol)], totals

@@ -3,8 +3,8 @@ equal-variance order, and the complete DAG of an order.
 
 An order :math:`\pi` of the variables defines a DAG: each variable :math:`j` takes,
 among its predecessors in :math:`\pi`, the parents :math:`P_j` that lower its local
-score :math:`s_j(P)` (:meth:`dagforge.search.score.GaussianScore.local`, the
-``noise="unequal"`` BIC). The score of the order is :math:`\sum_j s_j(P_j)`. Each
+score :math:`s_j(P)` (:meth:`dagforge.search.scores.ParentScore.local` of a decomposable
+score, e.g. the ``noise="unequal"`` BIC). The score of the order is :math:`\sum_j s_j(P_j)`. Each
 :math:`P_j` is kept *locally optimal* among its candidates (:func:`grow_shrink`: no
 single added candidate or removed parent lowers :math:`s_j`), not globally: that is
 what makes the search cheap.
@@ -14,7 +14,8 @@ is lowest (the move of best order score search, BOSS: Andrews, Ramsey & Cooper 2
 Sweeping the insertion point from the front to the back changes one candidate set at a
 time: :math:`v` gains one candidate, and the variable it passes loses :math:`v`. So
 every position is scored with a few cheap checks (whether :math:`v` would be added to a
-parent set is read off the partial covariances of that set) and a regression only where
+parent set is read off the score's add-one statistics, for the Gaussian BIC the partial
+covariances of that set) and a regression only where
 a parent set changes. Rounds over all variables repeat until no move lowers the total,
 which falls strictly with every accepted move, so the search ends.
 
@@ -33,7 +34,8 @@ import numpy as np
 
 from dagforge.errors import GraphError
 from dagforge.graph import threshold_to_dag, topological_order
-from dagforge.search.score import GaussianScore
+from dagforge.search.scores.base import ParentScore
+from dagforge.search.scores.gaussian import GaussianScore
 from dagforge.ties import VALUE_RTOL, argmin_tied, improves
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,7 @@ def equal_variance_order(S: np.ndarray) -> np.ndarray:
     return np.asarray(order)
 
 
-def grow_shrink(score: GaussianScore, j: int, P: list[int], cand: np.ndarray,
+def grow_shrink(score: ParentScore, j: int, P: list[int], cand: np.ndarray,
                 required: np.ndarray) -> tuple[list[int], float]:
     """A locally optimal parent set of ``j`` among ``cand``, from ``P``, and its ``s_j``.
 
@@ -105,36 +107,32 @@ def grow_shrink(score: GaussianScore, j: int, P: list[int], cand: np.ndarray,
         _grow(score, j, P, cand)
         if not _shrink(score, j, P, required):
             break
-    return P, score.local(score.fit(j, P).r, len(P))
+    return P, score.local(j, P)
 
 
-def _grow(score: GaussianScore, j: int, P: list[int], cand: np.ndarray) -> None:
+def _grow(score: ParentScore, j: int, P: list[int], cand: np.ndarray) -> None:
     """Append to ``P`` the best candidate while that lowers ``s_j``."""
     while True:
-        r = score.fit(j, P).r
-        r_add = score.add_residuals(j, P)  # [d]
         m = cand.copy()
         m[P] = False
         if not m.any():
             return
-        gains = np.where(m, score.fit_changes(r_add, r), np.inf)  # [d]
+        gains = np.where(m, score.add_gains(j, P), np.inf)  # [d] change of s_j
         c = argmin_tied(gains, score.tol)
-        if score.local_change(r_add[c], r, 1) >= -score.tol:
+        if gains[c] >= -score.tol:
             return
         P.append(c)
 
 
-def _shrink(score: GaussianScore, j: int, P: list[int], required: np.ndarray) -> bool:
+def _shrink(score: ParentScore, j: int, P: list[int], required: np.ndarray) -> bool:
     """Remove from ``P`` the parent whose removal lowers ``s_j`` most, while one does;
     True if any was removed."""
     removed = False
     while P:
-        r = score.fit(j, P).r
-        r_del = score.remove_residuals(j, P)  # [p] residual variance without P[k]
-        gains = score.fit_changes(r_del, r)
+        gains = np.array(score.remove_gains(j, P), dtype=float)  # [p] change of s_j
         gains[required[np.asarray(P, dtype=int), j]] = np.inf
         k = argmin_tied(gains, score.tol)
-        if score.local_change(r_del[k], r, -1) >= -score.tol:
+        if gains[k] >= -score.tol:
             break
         P.pop(k)
         removed = True
@@ -158,9 +156,9 @@ def _masks(d: int, order: list[int], allowed: np.ndarray | None,
 
 class _Orders:
     """State of the order search: the order, each variable's parent set and local
-    score, and the add-one residual variances of each parent set."""
+    score, and the local-score change of adding any one variable to each parent set."""
 
-    def __init__(self, score: GaussianScore, order: list[int], allow: np.ndarray,
+    def __init__(self, score: ParentScore, order: list[int], allow: np.ndarray,
                  req: np.ndarray) -> None:
         d = score.d
         self.score, self.order, self.allow, self.req = score, order, allow, req
@@ -170,15 +168,13 @@ class _Orders:
         for u in order:
             self.P[u], self.local[u] = grow_shrink(score, u, [], pred & allow[:, u], req)
             pred[u] = True
-        self.r = np.empty(d)  # [d] residual variance of u on P[u]
-        self.r_add = np.empty((d, d))  # r_add[i, u]: residual variance of u if i joined P[u]
+        self.g_add = np.empty((d, d))  # g_add[i, u]: change of s_u if i joined P[u]
         for u in range(d):
             self.refresh(u)
         self.total = float(self.local.sum())
 
     def refresh(self, u: int) -> None:
-        self.r[u] = self.score.fit(u, self.P[u]).r
-        self.r_add[:, u] = self.score.add_residuals(u, self.P[u])
+        self.g_add[:, u] = self.score.add_gains(u, self.P[u])
 
     def others_scores(self, v: int, others: list[int]) -> tuple[np.ndarray, np.ndarray,
                                                                  dict, dict]:
@@ -197,7 +193,7 @@ class _Orders:
                         s, u, [p for p in self.P[u] if p != v], pred & allow[:, u], req)
                 else:
                     s_after[k] = np.inf
-            elif allow[v, u] and s.local_change(self.r_add[v, u], self.r[u], 1) < -s.tol:
+            elif allow[v, u] and self.g_add[v, u] < -s.tol:
                 cand = pred & allow[:, u]
                 cand[v] = True
                 P_before[u], s_before[k] = grow_shrink(s, u, self.P[u] + [v], cand, req)
@@ -211,7 +207,7 @@ class _Orders:
         s, allow, req, d = self.score, self.allow, self.req, self.score.d
         cand = np.zeros(d, bool)
         Pv: list[int] = []
-        rv, rv_add = s.fit(v, Pv).r, s.add_residuals(v, Pv)
+        gv = s.add_gains(v, Pv)  # [d] change of s_v if c joined Pv
         sv = np.empty(d)
         Pvs: list[list[int]] = []
         lo, hi = 0, d - 1
@@ -224,10 +220,10 @@ class _Orders:
                     hi = i - 1
                 if allow[c, v]:
                     cand[c] = True
-                    if req[c, v] or s.local_change(rv_add[c], rv, 1) < -s.tol:
+                    if req[c, v] or gv[c] < -s.tol:
                         Pv, _ = grow_shrink(s, v, [*Pv, c], cand, req)
-                        rv, rv_add = s.fit(v, Pv).r, s.add_residuals(v, Pv)
-            sv[i] = s.local(rv, len(Pv))
+                        gv = s.add_gains(v, Pv)
+            sv[i] = s.local(v, Pv)
             Pvs.append(Pv)
         return sv, Pvs, lo, hi
 
@@ -268,11 +264,13 @@ class _Orders:
         return A
 
 
-def search_orders(score: GaussianScore, order: np.ndarray, *, allowed: np.ndarray | None = None,
+def search_orders(score: ParentScore, order: np.ndarray, *, allowed: np.ndarray | None = None,
                   required: np.ndarray | None = None, rng: np.random.Generator | None = None,
                   max_rounds: int = 50) -> tuple[np.ndarray, float]:
-    """:func:`order_search` asking the scorer ``score`` (shared between searches so
-    that its caches serve them all)."""
+    """:func:`order_search` asking the decomposable score ``score`` (shared between
+    searches so that its caches serve them all)."""
+    if not score.decomposable:
+        raise GraphError("order_search needs a decomposable score (noise='unequal')")
     d = score.d
     start = [int(i) for i in order]
     allow, req = _masks(d, start, allowed, required)

@@ -1,64 +1,25 @@
-"""Tests for dagforge.metrics: every expected value below is worked out by hand."""
+"""Tests for dagforge.metrics.shd: every expected value below is worked out by hand."""
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import math
-import pkgutil
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import dagforge.metrics
-from dagforge.errors import DataError, GraphError
+from dagforge.errors import GraphError
 from dagforge.metrics import (
-    auprc,
-    auroc,
-    edge_counts,
     evaluate,
     precision_recall_f1,
-    r2_coefficients,
-    r2_sortability,
     shd,
     shd_cpdag,
     shd_double,
     skeleton_precision_recall_f1,
     tpr_fdr_fpr,
-    varsortability,
 )
-
-
-def graph(d: int, *edges: tuple[int, int]) -> np.ndarray:
-    """0/1 matrix with ``M[i, j] = 1`` for each edge ``(i, j)``, i.e. ``i -> j``."""
-    M = np.zeros((d, d), dtype=int)
-    for i, j in edges:
-        M[i, j] = 1
-    return M
-
-
-CHAIN = graph(3, (0, 1), (1, 2))  # 0 -> 1 -> 2
-CHAIN_REV = graph(3, (1, 0), (2, 1))  # 0 <- 1 <- 2
-FORK = graph(3, (1, 0), (1, 2))  # 0 <- 1 -> 2
-COLLIDER = graph(3, (0, 1), (2, 1))  # 0 -> 1 <- 2
-TRIANGLE = graph(3, (0, 1), (0, 2), (1, 2))
-EMPTY3 = np.zeros((3, 3))
-
-EVALUATE_KEYS = {
-    "shd", "shd_double", "shd_cpdag", "extra", "missing", "reversed", "tp", "fp", "fn",
-    "precision", "recall", "f1", "skeleton_precision", "skeleton_recall", "skeleton_f1",
-    "tpr", "fdr", "fpr", "nnz", "true_edges", "is_dag",
-}  # fmt: skip
-
-
-def counts(true: np.ndarray, pred: np.ndarray) -> tuple[int, ...]:
-    c = edge_counts(true=true, pred=pred)
-    return (c.tp, c.fp, c.fn, c.extra, c.missing, c.reversed)
-
-
-# --------------------------------------------------------------------------- docstring examples
+from helpers import CHAIN, CHAIN_REV, COLLIDER, EMPTY3, EVALUATE_KEYS, FORK, TRIANGLE, counts, graph
 
 
 def test_mixed_example_from_docstrings() -> None:
@@ -233,90 +194,6 @@ def test_shd_cpdag_compelled_edge() -> None:
     assert shd_cpdag(true=true, pred=graph(4, (1, 2), (2, 3))) == 3
 
 
-# --------------------------------------------------------------------------- AUPRC / AUROC
-
-
-SCORES = np.array([[0, 0.9, 0.1], [0.2, 0, 0.5], [0.3, 0.6, 0]])
-
-
-def test_auroc_hand() -> None:
-    # positives 0->1 (0.9) beats all 4 negatives, 1->2 (0.5) beats 3 of 4: 7/8
-    assert auroc(true=CHAIN, scores=SCORES) == pytest.approx(0.875)
-
-
-def test_auprc_hand() -> None:
-    # ranking: 0.9 (+), 0.6 (-), 0.5 (+), ...: AP = 1/2 * 1 + 1/2 * 2/3 = 5/6
-    assert auprc(true=CHAIN, scores=SCORES) == pytest.approx(5 / 6)
-
-
-def test_scores_use_absolute_values() -> None:
-    assert auprc(true=CHAIN, scores=-SCORES) == pytest.approx(5 / 6)
-    assert auroc(true=CHAIN, scores=-SCORES) == pytest.approx(0.875)
-
-
-def test_tied_scores() -> None:
-    flat = np.ones((3, 3))
-    assert auroc(true=CHAIN, scores=flat) == 0.5
-    assert auprc(true=CHAIN, scores=flat) == pytest.approx(2 / 6)  # the positive rate
-
-
-def test_two_node_auprc_docstring() -> None:
-    true = graph(2, (0, 1))
-    assert auprc(true=true, scores=np.array([[0, 0.9], [0.1, 0]])) == 1.0
-    assert auprc(true=true, scores=np.array([[0, 0.1], [0.9, 0]])) == 0.5
-
-
-def test_scores_with_no_true_edge_are_nan() -> None:
-    assert math.isnan(auprc(true=EMPTY3, scores=SCORES))
-    assert math.isnan(auroc(true=EMPTY3, scores=SCORES))
-    full = np.ones((2, 2)) - np.eye(2)
-    assert math.isnan(auroc(true=full, scores=np.ones((2, 2))))
-
-
-def test_evaluate_with_scores() -> None:
-    m = evaluate(true=CHAIN, pred=CHAIN, scores=SCORES)
-    assert set(m) == EVALUATE_KEYS | {"auprc", "auroc"}
-    assert m["auroc"] == pytest.approx(0.875)
-
-
-def test_scores_diagonal_ignored() -> None:
-    s = SCORES.copy()
-    np.fill_diagonal(s, 100.0)
-    assert auroc(true=CHAIN, scores=s) == pytest.approx(0.875)
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def test_keyword_only() -> None:
-    with pytest.raises(TypeError):
-        shd(CHAIN, CHAIN)  # type: ignore[misc]
-    with pytest.raises(TypeError):
-        evaluate(CHAIN, CHAIN)  # type: ignore[misc]
-
-
-@pytest.mark.parametrize(
-    ("true", "pred", "match"),
-    [
-        (CHAIN, np.zeros((4, 4)), "differ in shape"),
-        (np.zeros((2, 3)), np.zeros((2, 3)), "square"),
-        (np.zeros(3), np.zeros(3), "square"),
-        (CHAIN, np.array([[0, np.nan, 0], [0, 0, 1], [0, 0, 0]]), "NaN"),
-        (CHAIN, np.eye(3), "self-loop"),
-        (np.array([["a", "b"], ["c", "d"]]), np.zeros((2, 2)), "numeric"),
-    ],
-)
-def test_bad_graphs(true: np.ndarray, pred: np.ndarray, match: str) -> None:
-    with pytest.raises(GraphError, match=match):
-        evaluate(true=true, pred=pred)
-
-
-def test_bad_scores() -> None:
-    with pytest.raises(GraphError, match="shape"):
-        auprc(true=CHAIN, scores=np.zeros((2, 2)))
-    with pytest.raises(GraphError, match="finite"):
-        auroc(true=CHAIN, scores=np.full((3, 3), np.inf))
-
 
 # --------------------------------------------------------------------------- properties
 
@@ -382,103 +259,3 @@ def test_counts_match_reference(pair: tuple[np.ndarray, np.ndarray]) -> None:
     assert (s["shd"], s["shd_double"]) == (m["shd"], m["shd_double"])
     assert (s["extra"], s["missing"]) == (m["missing"], m["extra"])
     assert shd(true=B, pred=B) == 0
-
-
-# --------------------------------------------------------------------------- sortability
-
-
-def data_with_variances(*sds: float) -> np.ndarray:
-    """Two rows ``+sd, -sd``: column variances (ddof=0) are ``sd**2``."""
-    row = np.array(sds, dtype=float)
-    return np.vstack([row, -row])
-
-
-def test_varsortability_chain_increasing_and_decreasing() -> None:
-    X = data_with_variances(1, 2, 3)  # variances 1, 4, 9
-    assert varsortability(X, CHAIN) == 1.0
-    assert varsortability(X, CHAIN_REV) == 0.0
-
-
-def test_varsortability_tie_counts_half() -> None:
-    X = data_with_variances(1, 1, 2)  # variances 1, 1, 4; pair (0, 1) tied
-    assert varsortability(X, CHAIN) == pytest.approx((0.5 + 1 + 1) / 3)
-
-
-def test_varsortability_counts_each_path_length() -> None:
-    # 0 -> 1 -> 2 and 0 -> 2: (0,2) is reachable in 1 and in 2 steps, so 4 path counts.
-    # variances 1, 9, 4: (0,1) up, (1,2) down, (0,2) up twice -> 3/4 (not 2/3)
-    X = data_with_variances(1, 3, 2)
-    assert varsortability(X, TRIANGLE) == 0.75
-
-
-def test_varsortability_standardised_is_half() -> None:
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((50, 3)) @ np.array([[1, 2, 0], [0, 1, 3], [0, 0, 1]])
-    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
-    assert varsortability(Xs, CHAIN) == 0.5
-
-
-def test_varsortability_errors() -> None:
-    X = data_with_variances(1, 2, 3)
-    assert math.isnan(varsortability(X, EMPTY3))
-    with pytest.raises(GraphError, match="cycle"):
-        varsortability(X, graph(3, (0, 1), (1, 0)))
-    with pytest.raises(DataError, match="columns"):
-        varsortability(X[:, :2], CHAIN)
-    with pytest.raises(DataError, match="constant"):
-        varsortability(np.ones((4, 3)), CHAIN)
-    with pytest.raises(DataError, match="tol"):
-        varsortability(X, CHAIN, tol=-1.0)
-
-
-U, V, W_ = np.array([[1, 1, -1, -1], [1, -1, 1, -1], [1, -1, -1, 1]], dtype=float)
-
-
-def test_r2_coefficients_hand() -> None:
-    # columns u, u+v, u+v+w with u, v, w orthogonal, zero mean, squared norm 4:
-    # x0 on span{u+v, w}: residual (u-v)/2, |.|^2 = 2 -> R^2 = 1 - 2/4
-    # x1 on span{u, v+w}: residual (v-w)/2, |.|^2 = 2 -> R^2 = 1 - 2/8
-    # x2 on span{u, v}:   residual w,       |.|^2 = 4 -> R^2 = 1 - 4/12
-    X = np.column_stack([U, U + V, U + V + W_])
-    np.testing.assert_allclose(r2_coefficients(X), [1 / 2, 3 / 4, 2 / 3])
-
-
-def test_r2_coefficients_collinear_fallback() -> None:
-    X = np.column_stack([U, V, U + V])  # every column is exactly a sum of the others
-    np.testing.assert_allclose(r2_coefficients(X), [1.0, 1.0, 1.0], atol=1e-12)
-
-
-def test_r2_sortability_hand() -> None:
-    X = np.column_stack([U, U + V, U + V + W_])  # R^2 = 1/2, 3/4, 2/3
-    # (0,1) up, (1,2) down, (0,2) up: 2/3
-    assert r2_sortability(X, CHAIN) == pytest.approx(2 / 3)
-    assert r2_sortability(X, CHAIN_REV) == pytest.approx(1 / 3)
-    # two variables: both R^2 are the squared correlation, a tie
-    assert r2_sortability(np.column_stack([U, U + V]), graph(2, (0, 1))) == 0.5
-
-
-def test_r2_sortability_scale_invariant_var_not() -> None:
-    rng = np.random.default_rng(1)
-    n = 2000
-    x0 = rng.standard_normal(n)
-    x1 = 1.5 * x0 + rng.standard_normal(n)
-    x2 = -1.0 * x1 + rng.standard_normal(n)
-    X = np.column_stack([x0, x1, x2])
-    scaled = X * np.array([100.0, 1.0, 0.01])
-    assert r2_sortability(scaled, CHAIN) == pytest.approx(r2_sortability(X, CHAIN))
-    # population R^2: x1 1 - 0.5/3.25 = 0.85, x2 1 - 1/4.25 = 0.76, x0 1 - 1/3.25 = 0.69
-    r2 = r2_coefficients(X)
-    assert r2[1] > r2[2] > r2[0]
-    assert varsortability(X, CHAIN) == 1.0
-    assert varsortability(scaled, CHAIN) == 0.0
-
-
-def test_docstring_examples() -> None:
-    """The worked examples in the docstrings stay true (the tests above re-derive them)."""
-    attempted = 0
-    for info in pkgutil.iter_modules(dagforge.metrics.__path__, "dagforge.metrics."):
-        module = importlib.import_module(info.name)
-        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-        assert result.failed == 0, info.name
-        attempted += result.attempted
-    assert attempted > 0
