@@ -50,3 +50,22 @@ def counts(true: np.ndarray, pred: np.ndarray) -> tuple[int, ...]:
 
     c = edge_counts(true=true, pred=pred)
     return (c.tp, c.fp, c.fn, c.extra, c.missing, c.reversed)
+
+
+def sample_five_node_interventional(n_obs: int = 300, n_int: int = 100, seed: int = 0
+                                    ) -> tuple[np.ndarray, np.ndarray, dict[str, list[str]]]:
+    """Rows of :data:`FIVE_NODE`: ``n_obs`` observational, then ``n_int`` with node 1 and
+    ``n_int`` with node 3 set by a perfect intervention (``N(2, 1)``, parents cut);
+    returns ``(X, regime labels, targets)`` with variables named ``x0..x4``."""
+    rng = np.random.default_rng(seed)
+    parts, labels = [], []
+    for label, target, rows in (("obs", None, n_obs), ("do-x1", 1, n_int),
+                                ("do-x3", 3, n_int)):
+        X = np.zeros((rows, 5))
+        for j in [0, 1, 3, 2, 4]:
+            X[:, j] = (rng.normal(2.0, 1.0, rows) if j == target
+                       else X @ FIVE_NODE[:, j] + rng.normal(size=rows))
+        parts.append(X)
+        labels += [label] * rows
+    targets = {"obs": [], "do-x1": ["x1"], "do-x3": ["x3"]}
+    return np.vstack(parts), np.array(labels), targets

@@ -144,6 +144,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from dagforge.estimator import DagLearner
     from dagforge.knowledge import load_knowledge
     from dagforge.nonlinear import PHASE_CHECKPOINTS
+    from dagforge.regimes import read_targets
     from dagforge.resume import CHECKPOINT_FILE
     from dagforge.rundir import FIT_FILES, RunManifest, write_fit
 
@@ -151,6 +152,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     overrides = {"model": args.model, "score": args.score, "seed": args.seed,
                  "standardize": True if args.standardize else None,
                  "knowledge": args.knowledge, "missing": args.missing,
+                 "regime": args.regime, "targets": args.targets,
+                 "interventions": args.interventions,
                  "bootstrap": args.bootstrap, "bootstrap_jobs": args.bootstrap_jobs,
                  "stability": args.stability}
     overrides = {k: v for k, v in overrides.items() if v is not None}
@@ -163,9 +166,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
         raise DataError("--resume applies to the mlp and gnn models (a linear fit takes seconds)")
     if args.checkpoint_every < 0:
         raise DataError(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
-    # read the knowledge before the data: a bad file fails fast, before any work
+    # read the knowledge and targets before the data: a bad file fails fast
     knowledge = load_knowledge(config.knowledge) if config.knowledge else None
-    table = load_table(args.data, columns=_columns(args.columns), missing=config.missing)
+    targets = read_targets(config.targets) if config.targets else None
+    table = load_table(args.data, columns=_columns(args.columns), missing=config.missing,
+                       regime=config.regime)
     if table.n_dropped:
         log.warning("dropped %d of %d rows with missing values (--missing drop)",
                     table.n_dropped, table.n + table.n_dropped)
@@ -180,7 +185,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
                            FIT_FILES + (tuple(PHASE_CHECKPOINTS.values()) if nonlinear else ()))
     manifest.start()
     try:
-        learner.fit(table.X, names=table.names, checkpoint_dir=out if nonlinear else None,
+        learner.fit(table.X, names=table.names, regimes=table.regimes, targets=targets,
+                    checkpoint_dir=out if nonlinear else None,
                     checkpoint_every=args.checkpoint_every, resume=args.resume)
         write_fit(out, learner, table.names, {
             "command": "fit",
@@ -190,6 +196,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
             "dropped_rows": table.n_dropped,
             "config": config.model_dump(),
             "knowledge": knowledge.to_dict() if knowledge is not None else None,
+            "targets": targets,
         })
     except BaseException as e:
         with contextlib.suppress(OSError):  # the first error is the one to report
@@ -317,6 +324,14 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--knowledge", metavar="FILE",
                    help="prior knowledge, YAML or JSON: required / forbidden edges, tiers, "
                         "roots, sinks")
+    f.add_argument("--regime", metavar="COLUMN",
+                   help="interventional data: the column holding each row's regime label")
+    f.add_argument("--targets", metavar="FILE",
+                   help="with --regime: JSON or YAML mapping each regime label to the "
+                        "variables intervened on in it ([] = observational)")
+    f.add_argument("--interventions", choices=["perfect", "soft"], default=None,
+                   help="perfect: an intervened variable's mechanism is replaced "
+                        "(default); soft: it has its own parameters in its regime")
     f.add_argument("--missing", choices=["error", "drop"], default=None,
                    help="rows with missing values: refuse the data (default) or drop them")
     f.add_argument("--bootstrap", type=int, default=None, metavar="B",

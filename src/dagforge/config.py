@@ -67,6 +67,12 @@ class FitConfig(BaseModel):
     stability: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
     #: Rows with missing values: ``"error"`` (refuse the data) or ``"drop"`` them.
     missing: Literal["error", "drop"] = "error"
+    #: Interventional data: the column of the data file holding each row's regime label,
+    #: and a JSON or YAML file mapping each label to its intervened variables (in a
+    #: config file, relative to the file's folder); both or neither.
+    regime: str | None = None
+    targets: str | None = None
+    interventions: Literal["perfect", "soft"] = "perfect"
 
     @field_validator("model")
     @classmethod
@@ -107,13 +113,18 @@ class FitConfig(BaseModel):
     def _stability_needs_bootstrap(self) -> FitConfig:
         if self.stability is not None and not self.bootstrap:
             raise ValueError("stability needs bootstrap refits (bootstrap > 0)")
+        if (self.regime is None) != (self.targets is None):
+            raise ValueError("regime and targets come together: the regime column and the "
+                             "targets file")
         return self
 
     def learner_params(self) -> dict[str, Any]:
         """Keyword arguments for :class:`~dagforge.estimator.DagLearner`
-        (``knowledge`` as the file path; ``missing`` is the data loader's)."""
+        (``knowledge`` as the file path; ``missing``, ``regime`` and ``targets`` are the
+        data loader's)."""
         params = self.model_dump()
-        params.pop("missing")
+        for key in ("missing", "regime", "targets"):
+            params.pop(key)
         params["random_state"] = params.pop("seed")
         for key in ("solver_options", "model_options", "train_options"):
             params[key] = dict(params[key]) or None
@@ -236,6 +247,8 @@ def load_config(path: str | os.PathLike[str]) -> FitConfig:
     if p.is_file() and p.suffix.lower() not in (".toml", ".yaml", ".yml"):
         raise ConfigError(f"{p}: config must be .yaml, .yml or .toml")
     config = parse_config(read_config_file(p), str(p))
-    if config.knowledge is not None and not Path(config.knowledge).is_absolute():
-        config = config.model_copy(update={"knowledge": str(p.parent / config.knowledge)})
+    for key in ("knowledge", "targets"):  # files named in a config: relative to its folder
+        value = getattr(config, key)
+        if value is not None and not Path(value).is_absolute():
+            config = config.model_copy(update={key: str(p.parent / value)})
     return config

@@ -6,9 +6,12 @@ the variables intervened on in each regime. Learners read only this object, so
 that new kinds of data (interventional regimes, categorical columns) arrive
 through it without changing the learners' signatures.
 
-Implemented today: continuous columns in one observational regime. A dataset
-with other column types or with regimes can be built and inspected, and a learner
-that cannot use them says so in one line (:meth:`Dataset.require_observational_continuous`).
+Regimes (:mod:`dagforge.regimes`): :meth:`Dataset.with_regimes` checks a label per row
+and the targets of each regime; the learners fit interventional data by leaving an
+intervened variable's own mechanism out of the rows where it was intervened on (or, for
+soft interventions, giving it its own parameters there). Continuous columns only so
+far: a learner that cannot use a dataset says so in one line
+(:meth:`Dataset.require_continuous`).
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dagforge.errors import DataError
+
+if TYPE_CHECKING:
+    from dagforge.regimes import RegimeMoments
 
 __all__ = ["Dataset", "VarType"]
 
@@ -49,7 +55,8 @@ class Dataset:
         Regime label of each row (None: every row is observational).
     targets : mapping, optional
         Regime label -> the names of the variables intervened on in it (an empty
-        tuple: observational); required with ``regimes``.
+        tuple: observational); required with ``regimes``. Build both with
+        :meth:`with_regimes`, which checks them.
     """
 
     values: np.ndarray
@@ -81,6 +88,14 @@ class Dataset:
         values, checked = check_matrix(X, names)
         kinds = tuple(VarType(t) for t in types) if types is not None else ()
         return cls(values=values, names=tuple(checked), types=kinds)
+
+    def with_regimes(self, regimes: Any, targets: Mapping[Any, Sequence[str]]) -> Dataset:
+        """The same table with a regime label per row and the targets of each regime,
+        checked (:func:`dagforge.regimes.check_regimes`: labels compare as text)."""
+        from dagforge.regimes import check_regimes
+
+        labels, checked = check_regimes(regimes, targets, self.names, self.n)
+        return replace(self, regimes=labels, targets=checked)
 
     def with_values(self, values: np.ndarray) -> Dataset:
         """The same variables and rows with other values (e.g. standardised)."""
@@ -120,13 +135,35 @@ class Dataset:
         """Every column is continuous."""
         return all(t is VarType.CONTINUOUS for t in self.types)
 
-    def require_observational_continuous(self, who: str) -> None:
-        """One-line DataError unless every column is continuous and no row is interventional."""
+    def intervened(self) -> np.ndarray | None:
+        """``M[r, j]``: variable ``j`` is intervened on in row ``r``'s regime, bool (n, d);
+        None for observational data."""
+        if self.observational:
+            return None
+        from dagforge.regimes import target_mask
+
+        return target_mask(self.regimes, self.targets, self.names)  # type: ignore[arg-type]
+
+    def regime_moments(self) -> RegimeMoments:
+        """Counts, means and scatter matrices per regime (one regime if observational)."""
+        from dagforge.regimes import RegimeMoments
+
+        if self.regimes is None or self.targets is None:
+            return RegimeMoments.from_rows(self.values, np.full(self.n, "all", dtype=object),
+                                           {"all": ()}, self.names)
+        return RegimeMoments.from_rows(self.values, self.regimes, self.targets, self.names)
+
+    def require_continuous(self, who: str) -> None:
+        """One-line DataError unless every column is continuous."""
         if not self.continuous:
             other = [f"{n} ({t})" for n, t in zip(self.names, self.types, strict=True)
                      if t is not VarType.CONTINUOUS]
             raise DataError(f"{who} fits continuous columns only; not continuous: "
                             f"{', '.join(other)}")
+
+    def require_observational_continuous(self, who: str) -> None:
+        """One-line DataError unless every column is continuous and no row is interventional."""
+        self.require_continuous(who)
         if not self.observational:
             raise DataError(f"{who} fits observational data only; the data have "
                             "interventional regimes")

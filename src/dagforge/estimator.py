@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import networkx as nx
@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
 from dagforge.data import Dataset
-from dagforge.errors import ConfigError
+from dagforge.errors import ConfigError, DataError
 from dagforge.graph import to_networkx
 from dagforge.inner_optimizers import get_inner
 from dagforge.knowledge import Knowledge, as_knowledge
@@ -59,6 +59,20 @@ def _threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
+def _with_regimes(data: Dataset, regimes: Any, targets: Any) -> Dataset:
+    """``data`` with the regime labels and targets given to ``fit``, checked."""
+    if regimes is None and targets is None:
+        return data
+    if regimes is None:
+        raise DataError("targets were given without regimes: pass each row's regime label")
+    if targets is None:
+        raise DataError("regimes were given without targets: map each regime label to "
+                        "the variables intervened on in it ([] for observational)")
+    if data.regimes is not None:
+        raise DataError("the Dataset already has regimes; pass regimes only with an array")
+    return data.with_regimes(regimes, targets)
+
+
 class DagLearner(BaseEstimator):
     """Learn a causal DAG from a data matrix.
 
@@ -91,6 +105,11 @@ class DagLearner(BaseEstimator):
         The refinement's score, a registered one (:mod:`dagforge.search.scores`);
         ``"auto"``: :func:`dagforge.learn.policy.score_name` (the linear-Gaussian BIC for
         continuous observational data).
+    interventions : {"perfect", "soft"}
+        How the experiments of interventional data (``fit(..., regimes=, targets=)``)
+        act: ``"perfect"`` replaces an intervened variable's mechanism in its regime
+        (its term is left out there); ``"soft"`` gives it its own mechanism there (own
+        intercept and noise variance; in the score also its own coefficients).
     penalty, gamma : float
         Score cost of an edge in the refinement: ``penalty * log(n) / 2 + gamma * log(d)``.
     standardize : bool
@@ -133,6 +152,7 @@ class DagLearner(BaseEstimator):
         threshold: float | Literal["auto"] = 0.3,
         refine: Refine = "auto",
         score: str = "auto",
+        interventions: Literal["perfect", "soft"] = "perfect",
         penalty: float = 1.0,
         gamma: float = 1.0,
         standardize: bool = False,
@@ -156,6 +176,7 @@ class DagLearner(BaseEstimator):
         self.threshold = threshold
         self.refine = refine
         self.score = score
+        self.interventions = interventions
         self.penalty = penalty
         self.gamma = gamma
         self.standardize = standardize
@@ -182,6 +203,9 @@ class DagLearner(BaseEstimator):
         get_solver(self.solver)
         if self.score != "auto":
             get_score(self.score)
+        if self.interventions not in ("perfect", "soft"):
+            raise ConfigError(f"unknown interventions {self.interventions!r}; choose perfect "
+                              "or soft")
         if self.inner is not None:
             get_inner(self.inner)
         if not self.lambda1 >= 0:
@@ -222,7 +246,8 @@ class DagLearner(BaseEstimator):
             lambda1=self.lambda1, threshold=self.threshold, penalty=self.penalty,
             gamma=self.gamma,
             refine=policy.refine_mode(self.refine, spec, self.model_options, self.inner),
-            score=policy.score_name(self.score, data),
+            score=policy.score_name(self.score, data, self.interventions),
+            interventions=self.interventions,
             solver_options=dict(self.solver_options or {}),
             model_options=dict(self.model_options or {}), inner=self.inner,
             train_options=self.train_options, random_state=self.random_state,
@@ -235,6 +260,8 @@ class DagLearner(BaseEstimator):
         y: None = None,
         names: Sequence[str] | None = None,
         *,
+        regimes: Any = None,
+        targets: Mapping[Any, Sequence[str]] | None = None,
         checkpoint_dir: str | os.PathLike[str] | None = None,
         checkpoint_every: int = 0,
         resume: bool = False,
@@ -243,6 +270,9 @@ class DagLearner(BaseEstimator):
         shape (n, d)); returns ``self``.
 
         ``names`` overrides the variable names (default: DataFrame columns or x0..).
+        Interventional data: ``regimes`` gives each row's regime label and ``targets``
+        maps each label to the names of the variables intervened on in it (``[]``:
+        observational); see :mod:`dagforge.regimes` and ``interventions``.
         For the nonlinear models, ``checkpoint_dir`` receives a checkpoint after every
         inner solve (and every ``checkpoint_every`` epochs of the mini-batch trainer),
         and ``resume=True`` continues from it: same settings and data give the same
@@ -252,6 +282,7 @@ class DagLearner(BaseEstimator):
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
         given = X if isinstance(X, Dataset) else Dataset.from_matrix(X, names)
+        given = _with_regimes(given, regimes, targets)
         data = given.standardized() if self.standardize else given
         params = self._params(data, checkpoint_dir=checkpoint_dir,
                               checkpoint_every=checkpoint_every, resume=resume)
@@ -262,7 +293,7 @@ class DagLearner(BaseEstimator):
         if self.bootstrap:
             # the resamples are drawn from the data as given: each refit standardises
             # its own resample
-            self._bootstrap(given.values, data.values, list(data.names), params.required)
+            self._bootstrap(given, data.values, params.required)
         self.fit_seconds_ = time.perf_counter() - start
         log.info("fit: %d edges, h=%.3g, %s, %.2fs", int(self.adjacency_.sum()), self.h_,
                  self.stop_reason_, self.fit_seconds_)
@@ -304,15 +335,14 @@ class DagLearner(BaseEstimator):
         self.edge_probability_: np.ndarray | None = None
         self.adjacency_probability_: np.ndarray | None = None
 
-    def _bootstrap(self, X_in: np.ndarray, X: np.ndarray, names: Sequence[str],
-                   required: np.ndarray | None) -> None:
+    def _bootstrap(self, given: Dataset, X: np.ndarray, required: np.ndarray | None) -> None:
         """Set ``edge_probability_`` / ``adjacency_probability_`` from bootstrap refits of
-        ``X_in``; with ``stability``, replace the graph by the stable one (weights
-        refitted on ``X``, the data the full fit saw)."""
+        the data as ``given``; with ``stability``, replace the graph by the stable one
+        (weights refitted on ``X``, the data the full fit saw)."""
         from dagforge.resampling import bootstrap_edge_probability, stable_weights
         from dagforge.selection import stable_graph
 
-        boot = bootstrap_edge_probability(self, X_in, names=names, n_boot=self.bootstrap,
+        boot = bootstrap_edge_probability(self, given, n_boot=self.bootstrap,
                                           n_jobs=self.bootstrap_jobs,
                                           random_state=self.random_state or 0)
         self.edge_probability_ = boot.probability  # [d, d], share of refits with i -> j

@@ -156,19 +156,32 @@ def edge_l1_weights(model: nn.Module, required: np.ndarray | Tensor) -> list[Ten
     return out
 
 
-def build_problem(model: nn.Module, X: Tensor, required: np.ndarray | None = None) -> Problem:
+def build_problem(model: nn.Module, X: Tensor, required: np.ndarray | None = None,
+                  codes: Tensor | None = None) -> Problem:
     """The :class:`Problem` of ``model`` on data ``X`` of shape (n, d) (already on device);
-    ``required`` (bool, d x d) edges are exempt from the L1 penalty."""
+    ``required`` (bool, d x d) edges are exempt from the L1 penalty. Interventional
+    ``codes`` (n, d; :mod:`dagforge.models.row_losses`) travel with their rows: the
+    problem's data are ``[X | codes]`` (n, 2d), so mini-batches keep them together."""
     m: Any = model
     weights = (edge_l1_weights(model, required)
                if required is not None and np.asarray(required).any() else None)
+    if codes is None:
+        fit, batch_fit, data = (lambda: m.loss(X)), m.loss, X
+    else:
+        if "C" not in inspect.signature(m.loss).parameters:
+            raise ConfigError(f"model {type(model).__name__} cannot fit interventional data: "
+                              "its loss(X, C) takes no block codes")
+        d = X.shape[1]
+        data = torch.cat([X, codes.to(X)], dim=1)  # [n, 2d]
+        fit = lambda: m.loss(X, codes)  # noqa: E731
+        batch_fit = lambda rows: m.loss(rows[:, :d], rows[:, d:])  # noqa: E731
     return Problem(
         module=model,
-        fit=lambda: m.loss(X),
+        fit=fit,
         adjacency=m.adjacency,
         l1_params=list(m.l1_parameters()),
-        batch_fit=m.loss,
-        data=X,
+        batch_fit=batch_fit,
+        data=data,
         l1_weights=weights,
     )
 
@@ -235,6 +248,7 @@ def fit_nonlinear(
     resume: bool = False,
     allowed: np.ndarray | None = None,
     required: np.ndarray | None = None,
+    codes: np.ndarray | None = None,
 ) -> NonlinearFit:
     """Learn a weighted adjacency with a nonlinear model.
 
@@ -282,6 +296,9 @@ def fit_nonlinear(
     required : bool ndarray of shape (d, d), optional
         Prior knowledge: edges that must exist; exempt from the L1 penalty (keeping
         them in the output is the caller's, e.g. ``threshold_to_dag(..., required=)``).
+    codes : ndarray of shape (n, d), optional
+        Interventional block codes of the entries (:func:`dagforge.models.row_losses.block_codes`):
+        which entries each variable's mechanisms produce.
 
     Returns
     -------
@@ -320,7 +337,8 @@ def fit_nonlinear(
             raise ConfigError(f"{what} must have shape ({d}, {d}), got {np.shape(M)}")
     opts = _with_mask(model, opts, allowed, required)
     net = build_model(model, d, opts, random_state=random_state, dtype=dtype).to(dev)
-    problem = build_problem(net, Xt, required)
+    Ct = None if codes is None else torch.as_tensor(codes, dtype=dtype, device=dev)  # [n, d]
+    problem = build_problem(net, Xt, required, Ct)
     base_config = _solver_config(spec, solver, solver_options)
 
     slots = [f.name for f in dataclasses.fields(base_config) if f.name in INNER_FIELDS]
@@ -342,7 +360,8 @@ def fit_nonlinear(
             "inner": inner_name,
             **inner_setup.record,
             "random_state": random_state, "dtype": str(dtype), "n": n, "d": d,
-            "data_sha256": data_fingerprint(data),
+            "data_sha256": data_fingerprint(data if codes is None
+                                            else np.hstack([data, codes])),
         }
         if required is not None and np.asarray(required).any():
             run_config["required"] = np.asarray(required, bool).astype(int).tolist()
@@ -361,9 +380,11 @@ def fit_nonlinear(
     return NonlinearFit(result=result, model=net, train_history=history)
 
 
-def residual_variances(model: nn.Module, X: np.ndarray | Tensor) -> np.ndarray:
+def residual_variances(model: nn.Module, X: np.ndarray | Tensor,
+                       codes: np.ndarray | None = None) -> np.ndarray:
     """Mean squared residual of each variable, shape (d,), under the fitted ``model``
-    (evaluation mode: deterministic predictions) on ``X`` of shape (n, d)."""
+    (evaluation mode: deterministic predictions) on ``X`` of shape (n, d); with
+    interventional ``codes``, over the entries a mechanism produces (code >= 1)."""
     param = next(model.parameters())
     Xt = torch.as_tensor(np.asarray(X, dtype=float), dtype=param.dtype, device=param.device)
     was_training = model.training
@@ -373,7 +394,11 @@ def residual_variances(model: nn.Module, X: np.ndarray | Tensor) -> np.ndarray:
             res = Xt - model.predict(Xt)  # type: ignore[operator]  # [n, d]
     finally:
         model.train(was_training)
-    return (res**2).mean(dim=0).cpu().numpy()
+    if codes is None:
+        return (res**2).mean(dim=0).cpu().numpy()
+    sq = (res**2).cpu().numpy()  # [n, d]
+    kept = np.asarray(codes) >= 1
+    return (sq * kept).sum(axis=0) / np.maximum(kept.sum(axis=0), 1)
 
 
 def _plain_options(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ __all__ = [
     "BootstrapDagLearner",
     "BootstrapResult",
     "bootstrap_edge_probability",
+    "resample_rows",
     "stable_weights",
 ]
 
@@ -110,6 +111,19 @@ def _rows(X: Data, index: np.ndarray) -> Data:
     return X.rows(index) if isinstance(X, Dataset) else X[index]
 
 
+def resample_rows(X: Data, rng: np.random.Generator) -> np.ndarray:
+    """Row indices of one bootstrap resample (n, with replacement); interventional data
+    are resampled within each regime, so every regime keeps its size."""
+    n = _n_rows(X)
+    if not isinstance(X, Dataset) or X.regimes is None:
+        return rng.integers(0, n, size=n)  # [n]
+    idx = np.empty(n, dtype=np.intp)
+    for label in dict.fromkeys(X.regimes):  # regimes in order of first appearance
+        rows = np.flatnonzero(X.regimes == label)
+        idx[rows] = rows[rng.integers(0, len(rows), size=len(rows))]
+    return idx
+
+
 @dataclass(frozen=True)
 class _Refit:
     """One bootstrap refit of ``learner`` on ``X``, a function of its seed (so that
@@ -120,9 +134,7 @@ class _Refit:
     names: Sequence[str] | None
 
     def __call__(self, seed: int) -> np.ndarray:
-        rng = np.random.default_rng(seed)
-        n = _n_rows(self.X)
-        idx = rng.integers(0, n, size=n)  # [n], the resampled rows
+        idx = resample_rows(self.X, np.random.default_rng(seed))  # [n], the resampled rows
         # below 2**31: a non-negative int32, which any random_state accepts
         model = _plain_clone(self.learner, random_state=seed % (2**31))
         _fit(model, _rows(self.X, idx), self.names)
@@ -148,7 +160,8 @@ def bootstrap_edge_probability(
     learner : estimator
         Cloned for every refit (:func:`sklearn.base.clone`); itself left unfitted.
     X : ndarray of shape (n, d) or Dataset
-        The data; a Dataset is resampled with its regime labels.
+        The data; a Dataset is resampled with its regime labels, within each regime
+        (:func:`resample_rows`).
     names : sequence of str, optional
         Variable names, passed to every refit of an array.
     n_boot : int

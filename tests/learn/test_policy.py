@@ -12,7 +12,7 @@ from dagforge.learn import policy
 from dagforge.models.linear import covariance
 from dagforge.models.registry import get_model
 from dagforge.search import GaussianScore, ScoreSpec, get_score
-from helpers import FIVE_NODE, sample_five_node
+from helpers import FIVE_NODE, sample_five_node, sample_five_node_interventional
 
 
 def test_resolve_device() -> None:
@@ -72,12 +72,17 @@ def test_prefers_unequal_noise_reads_the_data_not_the_units() -> None:
     assert policy.prefers_unequal_noise(scores(Z), A, 1.0)
 
 
-def test_score_auto_is_the_gaussian_bic_for_continuous_observational_data() -> None:
+def test_score_auto_follows_the_data() -> None:
     data = Dataset.from_matrix(sample_five_node(50))
     assert policy.score_name("auto", data) == "gaussian"
     assert policy.score_name("gaussian", data) == "gaussian"
     with pytest.raises(ConfigError, match="unknown score 'nope'"):
         policy.score_name("nope", data)
+    X, regimes, targets = sample_five_node_interventional(n_obs=20, n_int=10)
+    experiments = Dataset.from_matrix(X).with_regimes(regimes, targets)
+    assert policy.score_name("auto", experiments) == "gaussian-interventional"
+    assert policy.score_name("auto", experiments, "soft") == "gaussian-soft"
+    assert policy.score_name("gaussian-soft", data) == "gaussian-soft"
 
 
 def test_residual_spread_and_the_likelihood_switch() -> None:

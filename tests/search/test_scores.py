@@ -20,7 +20,7 @@ from dagforge.search import (
     get_score,
     sample_covariance,
 )
-from helpers import FIVE_NODE, sample_five_node
+from helpers import FIVE_NODE, sample_five_node, sample_five_node_interventional
 
 
 def _gaussian(noise: str) -> Callable[[], ParentScore]:
@@ -30,10 +30,21 @@ def _gaussian(noise: str) -> Callable[[], ParentScore]:
     return make
 
 
+def _interventional(name: str, noise: str = "unequal") -> Callable[[], ParentScore]:
+    def make() -> ParentScore:
+        X, regimes, targets = sample_five_node_interventional(seed=2)
+        data = Dataset.from_matrix(X).with_regimes(regimes, targets)
+        return build_score(name, data, noise=noise, penalty=1.0, gamma=0.5)
+    return make
+
+
 #: name -> a factory of a score on a small problem
 SCORE_CASES: dict[str, Callable[[], ParentScore]] = {
     "gaussian-unequal": _gaussian("unequal"),
     "gaussian-equal": _gaussian("equal"),
+    "interventional-unequal": _interventional("gaussian-interventional"),
+    "interventional-equal": _interventional("gaussian-interventional", "equal"),
+    "soft": _interventional("gaussian-soft"),
 }
 
 

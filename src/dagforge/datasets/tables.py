@@ -51,6 +51,7 @@ from dagforge.datasets.validation import (
     quote_list,
 )
 from dagforge.errors import DataError
+from dagforge.regimes import as_label
 
 __all__ = ["MAX_VARIABLES", "MIN_COLUMNS", "MIN_ROWS", "Table", "check_matrix", "load_table"]
 
@@ -71,12 +72,15 @@ class Table:
         The file it was read from.
     n_dropped : int
         Rows left out because they had missing values (``missing="drop"``).
+    regimes : ndarray of shape (n,), optional
+        Each row's regime label (text), from the ``regime`` column.
     """
 
     X: np.ndarray
     names: list[str]
     path: Path
     n_dropped: int = 0
+    regimes: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -94,7 +98,7 @@ class Table:
 
 
 def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = None,
-               missing: MissingPolicy = "error") -> Table:
+               missing: MissingPolicy = "error", regime: str | None = None) -> Table:
     """Read a numeric data table from a CSV, TSV, text or Parquet file, and check it.
 
     Parameters
@@ -108,6 +112,9 @@ def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
     missing : {"error", "drop"}
         A missing value (an empty field, ``NA``, ``NaN``, ...) in the used columns is
         an error, or its row is dropped (counted in :attr:`Table.n_dropped`).
+    regime : str, optional
+        A column holding each row's regime label (text or numbers, not a variable):
+        read into :attr:`Table.regimes` and left out of the variables.
 
     Returns
     -------
@@ -130,7 +137,8 @@ def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
 
     def check_header(header: list[str]) -> None:
         check_names(header, str(p))
-        check_width(len(header) if columns is None else len(columns), str(p))
+        width = len(header) - (regime in header) if columns is None else len(columns)
+        check_width(width, str(p))
 
     header, df = read_frame(p, check_header)
     check_names(header, str(p))
@@ -139,15 +147,23 @@ def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
     df = df.set_axis(header, axis=1)
     if df.shape[0] == 0:
         raise DataError(f"{p}: no data rows (only a header)")
+    if regime is not None and regime not in df.columns:
+        raise DataError(f"{p}: no regime column {regime!r}; the file has "
+                        f"{quote_list([str(c) for c in df.columns])}")
     if columns is not None:
-        df = _select(df, columns, str(p))
+        df = _select(df, [*columns, *([regime] if regime and regime not in columns else [])],
+                     str(p))
     df, n_dropped = drop_missing(df, missing, str(p))
+    labels = None
+    if regime is not None:
+        labels = np.array([as_label(v) for v in df[regime]], dtype=object)
+        df = df.drop(columns=[regime])
     X, names = check_matrix(df, source=str(p))
     logger.info("loaded %s: %d rows x %d columns", p, X.shape[0], X.shape[1])
     if X.shape[0] < X.shape[1]:
         logger.warning("%s: fewer rows (%d) than variables (%d): the graph is poorly "
                        "determined by the data", p, X.shape[0], X.shape[1])
-    return Table(X=X, names=names, path=p, n_dropped=n_dropped)
+    return Table(X=X, names=names, path=p, n_dropped=n_dropped, regimes=labels)
 
 
 def _select(df: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFrame:

@@ -20,7 +20,8 @@ Modules
 -------
 * :mod:`dagforge.graph.dag`: :func:`is_dag`, :func:`topological_order`,
   :func:`threshold_to_dag`;
-* :mod:`dagforge.graph.cpdag`: :func:`dag_to_cpdag` (v-structures, Meek's rules);
+* :mod:`dagforge.graph.cpdag`: :func:`dag_to_cpdag` (v-structures, Meek's rules),
+  :func:`dag_to_icpdag` (the class the experiments leave);
 * :mod:`dagforge.graph.convert`: networkx and lingam converters, :func:`align_graphs`;
 * :mod:`dagforge.graph.files`: edge-list and adjacency CSV files (:func:`read_graph`
   tells them apart by the header).
@@ -38,7 +39,7 @@ from dagforge.graph.convert import (
     to_lingam,
     to_networkx,
 )
-from dagforge.graph.cpdag import dag_to_cpdag
+from dagforge.graph.cpdag import dag_to_cpdag, dag_to_icpdag
 from dagforge.graph.dag import is_dag, threshold_to_dag, topological_order
 from dagforge.graph.files import (
     read_adjacency,
@@ -51,6 +52,7 @@ from dagforge.graph.files import (
 __all__ = [
     "align_graphs",
     "dag_to_cpdag",
+    "dag_to_icpdag",
     "default_names",
     "from_lingam",
     "from_networkx",

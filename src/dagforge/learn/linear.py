@@ -1,7 +1,8 @@
 """The linear learner: solve the linear SEM from the covariance, cut, refine by BIC.
 
 ``run(data, params) -> FitResult``. The refinement climbs the registered score
-``params.score`` (:mod:`dagforge.search.scores`).
+``params.score`` (:mod:`dagforge.search.scores`). Interventional data are fitted by
+blocks of rows per mechanism (:func:`moments`), and scored by an interventional score.
 Under ``loss="auto"`` the first solve uses least squares (equal noise variances); if BIC
 says one variance per variable fits that graph better, a second solve with the Gaussian
 likelihood of unequal variances is refined too, and BIC chooses between the two graphs
@@ -17,25 +18,50 @@ from dagforge.data import Dataset
 from dagforge.learn import policy
 from dagforge.learn.cut import cut_to_dag
 from dagforge.learn.result import FitParams, FitResult
-from dagforge.models.linear import LinearSEM, covariance, get_loss
+from dagforge.models.linear import LinearMoments, LinearSEM, Moments, covariance, get_loss
 from dagforge.search import build_score, choose_noise_model, get_score, refine_graph
 from dagforge.solvers import make_solver_config, run_solver
 from dagforge.solvers.base import Problem, SolverResult
 
-__all__ = ["run", "solve"]
+__all__ = ["moments", "run", "solve"]
 
 
-def solve(S: torch.Tensor, loss_name: str, params: FitParams) -> SolverResult:
-    """Run the solver on the linear SEM with covariance ``S`` (d x d, on the fit's
-    device) and loss ``loss_name``; edges outside ``params.allowed`` are masked out,
-    ``params.required`` ones carry no L1 penalty."""
-    d = S.shape[0]
-    model = LinearSEM(d, mask=params.allowed).to(S.device)
+def moments(data: Dataset, soft: bool, device: torch.device) -> Moments:
+    """What the solver fits: the covariance (d x d) of observational data; for
+    interventional data one block of rows per mechanism (:class:`LinearMoments`):
+    each group of variables on the rows of the regimes that did not intervene on it,
+    and with ``soft`` each intervening regime's rows for its targets too."""
+    if data.observational:
+        return covariance(data.values, device=device)  # [d, d]
+    m = data.regime_moments()
+    n = float(m.counts.sum())
+    keeps, group = m.variable_groups()
+    blocks = []
+    for g, keep in enumerate(keeps):
+        S, n_g = m.pooled(keep)
+        blocks.append((S, np.flatnonzero(group == g), n_g / n))
+    cuts = []
+    for k in range(len(m.labels)):
+        targets = np.flatnonzero(m.targets[k])
+        if soft and len(targets):
+            C, n_k = m.regime_covariance(k)
+            blocks.append((C, targets, n_k / n))
+        cuts.append((targets[:0] if soft else targets, m.counts[k] / n))
+    return LinearMoments.from_blocks(blocks, cuts, device)
+
+
+def solve(S: Moments, loss_name: str, params: FitParams) -> SolverResult:
+    """Run the solver on the linear SEM with the moments ``S`` (a d x d covariance or
+    :class:`LinearMoments`, on the fit's device) and loss ``loss_name``; edges outside
+    ``params.allowed`` are masked out, ``params.required`` ones carry no L1 penalty."""
+    C = S if isinstance(S, torch.Tensor) else S.blocks[0][0]  # [d, d]
+    d, device = C.shape[0], C.device
+    model = LinearSEM(d, mask=params.allowed).to(device)
     loss = get_loss(loss_name)
     l1_weights = None
     if params.required is not None and params.required.any():
         l1_weights = [torch.as_tensor(~params.required, dtype=model.weight.dtype,
-                                      device=S.device)]
+                                      device=device)]
     problem = Problem(
         module=model,
         fit=lambda: loss(model.adjacency(), S),
@@ -53,14 +79,14 @@ def solve(S: torch.Tensor, loss_name: str, params: FitParams) -> SolverResult:
 def run(data: Dataset, params: FitParams) -> FitResult:
     """Solve, threshold and (with ``params.refine == "hill_climb"``) refine; see the
     module docstring."""
-    data.require_observational_continuous("the linear model")
+    data.require_continuous("the linear model")
     X = data.values
     d = data.d
     first = policy.first_linear_loss(params.loss, get_score(params.score))
     noise = "equal" if first == "ls" else "unequal"
     score = build_score(params.score, data, noise=noise, penalty=params.penalty,
                         gamma=params.gamma)
-    S_t = covariance(X, device=params.device)  # [d, d], what the solver fits
+    S_t = moments(data, params.interventions == "soft", params.device)
     result = solve(S_t, first, params)
     weights, threshold = cut_to_dag(result.W, X, "linear", params)
     if params.refine == "none":
@@ -77,7 +103,8 @@ def run(data: Dataset, params: FitParams) -> FitResult:
 
     fits = {noise: refined(result, noise)}
     if noise == "equal" and params.loss == "auto":
-        scores["unequal"] = score.with_noise("unequal")
+        scores["unequal"] = build_score(params.score, data, noise="unequal",
+                                        penalty=params.penalty, gamma=params.gamma)
         if policy.prefers_unequal_noise(scores, fits["equal"][1] != 0, params.penalty):
             fits["unequal"] = refined(solve(S_t, "nll", params), "unequal")
     noise, noise_scores = choose_noise_model(

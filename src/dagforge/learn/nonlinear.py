@@ -29,6 +29,7 @@ from dagforge.learn import linear, policy
 from dagforge.learn.cut import cut_to_dag
 from dagforge.learn.result import FitParams, FitResult
 from dagforge.models.registry import get_model
+from dagforge.models.row_losses import block_codes
 from dagforge.nonlinear import PHASE_CHECKPOINTS, NonlinearFit, fit_nonlinear, residual_variances
 from dagforge.search import build_score, order_dag, refine_graph
 from dagforge.solvers import get_solver
@@ -48,11 +49,23 @@ def _continued(rows: Sequence[dict[str, Any]], before: Sequence[dict[str, Any]],
              **{k: int(r[k]) + shift[k] for k in shift if k in r}} for r in rows]
 
 
+def block_codes_of(data: Dataset, soft: bool) -> np.ndarray | None:
+    """Interventional block codes of ``data``'s entries (None: observational): which
+    mechanism produces each (:func:`dagforge.models.row_losses.block_codes`)."""
+    intervened = data.intervened()
+    if intervened is None:
+        return None
+    index = {label: k for k, label in enumerate(dict.fromkeys(data.regimes))}  # type: ignore
+    regime_index = np.array([index[label] for label in data.regimes])  # type: ignore
+    return block_codes(intervened, regime_index, soft)
+
+
 class _Phases:
     """Runs the fits of one nonlinear learner, each with its own checkpoint file."""
 
-    def __init__(self, params: FitParams, model_options: dict[str, Any]) -> None:
-        self.params, self.model_options = params, model_options
+    def __init__(self, params: FitParams, model_options: dict[str, Any],
+                 codes: np.ndarray | None = None) -> None:
+        self.params, self.model_options, self.codes = params, model_options, codes
         self.options = {"constraint": params.constraint, "lambda1": params.lambda1,
                         **params.solver_options}
         self.root = Path(params.checkpoint_dir) if params.checkpoint_dir is not None else None
@@ -77,7 +90,8 @@ class _Phases:
             solver_options=self.options if solver_options is None else solver_options,
             inner=p.inner, lbfgs_options=lbfgs_options, train_config=p.train_options,
             random_state=p.random_state, device=p.device,
-            allowed=p.allowed if mask is None else mask, required=p.required, **where)
+            allowed=p.allowed if mask is None else mask, required=p.required,
+            codes=self.codes, **where)
 
 
 def _model_options(params: FitParams) -> tuple[dict[str, Any], str | None]:
@@ -92,15 +106,14 @@ def _model_options(params: FitParams) -> tuple[dict[str, Any], str | None]:
     return model_options, fixed
 
 
-def _linear_witness(X: np.ndarray, params: FitParams) -> str:
-    """The noise model a linear SEM's BIC prefers on ``X``, fitted with the user's
+def _linear_witness(data: Dataset, params: FitParams) -> str:
+    """The noise model a linear SEM's BIC prefers on ``data``, fitted with the user's
     constraint, L1 weight, score and knowledge."""
     witness = dataclasses.replace(params, spec=get_model("linear"), loss="auto",
                                   refine="hill_climb", solver_options={}, model_options={},
                                   inner=None, train_options=None, checkpoint_dir=None,
                                   resume=False)
-    names = tuple(f"x{j}" for j in range(X.shape[1]))
-    return linear.run(Dataset(values=X, names=names), witness).noise_model
+    return linear.run(data, witness).noise_model
 
 
 def _order_refit(phases: _Phases, weights: np.ndarray, data: np.ndarray,
@@ -125,18 +138,19 @@ def _order_refit(phases: _Phases, weights: np.ndarray, data: np.ndarray,
 
 def run(data: Dataset, params: FitParams) -> FitResult:
     """Fit, switch the loss if asked, cut, and refit or refine; see the module docstring."""
-    data.require_observational_continuous(f"the {params.model} model")
+    data.require_continuous(f"the {params.model} model")
     X = data.values
     model_options, fixed = _model_options(params)
     switch = fixed is None and params.spec.loss_choice_applies(model_options)
-    phases = _Phases(params, model_options)
+    codes = block_codes_of(data, params.interventions == "soft")
+    phases = _Phases(params, model_options, codes)
     fit = phases.run("solve", X)
     fit_data, loss = X, None  # what the kept fit saw
     spread = witness = None
     if switch:
-        spread = policy.residual_spread(residual_variances(fit.model, X))
+        spread = policy.residual_spread(residual_variances(fit.model, X, codes))
         if spread > policy.NONLINEAR_NLL_SPREAD:
-            witness = _linear_witness(X, params)
+            witness = _linear_witness(data, params)
             log.info("residual variances spread by %.3f > %.3f; the linear SEM's BIC "
                      "prefers %s noise variances", spread, policy.NONLINEAR_NLL_SPREAD,
                      witness)

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from dagforge.search import GaussianScore, ScoreSpec
 
 __all__ = [
-    "AUTO_SCORES",
     "NONLINEAR_NLL_SPREAD",
     "REFINE_KICKS",
     "REFINE_MULTISTART_MAX_D",
@@ -61,21 +60,20 @@ REFINE_MULTISTART_MAX_D = 200
 NONLINEAR_NLL_SPREAD = 0.05
 
 
-#: The scores ``score="auto"`` picks from, in this order: the first that can score the data.
-AUTO_SCORES = ("gaussian",)
-
-
-def score_name(score: str, data: Dataset) -> str:
-    """``score`` with ``"auto"`` resolved: the first of :data:`AUTO_SCORES` that can score
-    ``data`` (the linear-Gaussian BIC for continuous observational data); if none can,
-    the first, whose learner then says why in one line."""
+def score_name(score: str, data: Dataset, interventions: str = "perfect") -> str:
+    """``score`` with ``"auto"`` resolved from the data: the linear-Gaussian BIC of
+    observational data (``"gaussian"``); with regimes, GIES's score of perfect
+    interventions (``"gaussian-interventional"``) or, with ``interventions="soft"``,
+    the soft-intervention score (``"gaussian-soft"``). A named score is checked
+    against the registry."""
     from dagforge.search import get_score
 
     if score != "auto":
         get_score(score)
         return score
-    fitting = [name for name in AUTO_SCORES if get_score(name).fits(data) is None]
-    return (fitting or list(AUTO_SCORES))[0]
+    if data.observational:
+        return "gaussian"
+    return "gaussian-soft" if interventions == "soft" else "gaussian-interventional"
 
 
 def resolve_device(device: str) -> torch.device:

@@ -35,6 +35,7 @@ class FitParams:
     threshold: float | str = 0.3
     refine: str = "hill_climb"
     score: str = "gaussian"
+    interventions: str = "perfect"
     penalty: float = 1.0
     gamma: float = 1.0
     solver_options: Mapping[str, Any] = field(default_factory=dict)

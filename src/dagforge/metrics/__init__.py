@@ -61,7 +61,14 @@ from dagforge.metrics.rates import (
     skeleton_precision_recall_f1,
     tpr_fdr_fpr,
 )
-from dagforge.metrics.shd import EdgeCounts, edge_counts, shd, shd_cpdag, shd_double
+from dagforge.metrics.shd import (
+    EdgeCounts,
+    edge_counts,
+    shd,
+    shd_cpdag,
+    shd_double,
+    shd_icpdag,
+)
 from dagforge.metrics.sortability import r2_coefficients, r2_sortability, varsortability
 from dagforge.metrics.summary import evaluate
 
@@ -77,6 +84,7 @@ __all__ = [
     "shd",
     "shd_cpdag",
     "shd_double",
+    "shd_icpdag",
     "skeleton_precision_recall_f1",
     "tpr_fdr_fpr",
     "varsortability",

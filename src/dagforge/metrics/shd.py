@@ -6,15 +6,17 @@ reversed) are stated in :mod:`dagforge.metrics`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from dagforge.errors import GraphError
-from dagforge.graph import dag_to_cpdag, is_dag
+from dagforge.graph import dag_to_cpdag, dag_to_icpdag, is_dag
 from dagforge.metrics._checks import check_pair
 
-__all__ = ["EdgeCounts", "count_edges", "edge_counts", "shd", "shd_cpdag", "shd_double"]
+__all__ = ["EdgeCounts", "count_edges", "edge_counts", "shd", "shd_cpdag", "shd_double",
+           "shd_icpdag"]
 
 
 @dataclass(frozen=True)
@@ -197,3 +199,28 @@ def shd_cpdag(*, true: np.ndarray, pred: np.ndarray) -> int:
     # the CPDAG matrices encode the four marks as (C[i, j], C[j, i]); a pair's mark
     # differs iff the unordered pair differs, which is what the structural count does
     return count_edges(dag_to_cpdag(B) != 0, dag_to_cpdag(P) != 0).shd
+
+
+def shd_icpdag(*, true: np.ndarray, pred: np.ndarray,
+               targets: Iterable[Sequence[int]]) -> int:
+    r"""SHD between the interventional essential graphs of two DAGs under the
+    experiments with ``targets`` (variable indices, one set per regime;
+    :func:`dagforge.graph.dag_to_icpdag`): as :func:`shd_cpdag`, the pairs whose mark
+    differs, where an edge the experiments orient counts as directed.
+
+    Examples
+    --------
+    The chain ``0 -> 1 -> 2`` against its reversal: one class from observation
+    (SHD-CPDAG 0), but an experiment on ``1`` tells them apart on both edges:
+
+    >>> chain = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    >>> shd_cpdag(true=chain, pred=chain.T), shd_icpdag(true=chain, pred=chain.T,
+    ...                                                 targets=[[1]])
+    (0, 2)
+    """
+    B, P = check_pair(true, pred)
+    for M, name in ((B, "true"), (P, "pred")):
+        if not is_dag(M):
+            raise GraphError(f"shd_icpdag needs DAGs; {name} has a directed cycle")
+    T = [list(t) for t in targets]
+    return count_edges(dag_to_icpdag(B, T) != 0, dag_to_icpdag(P, T) != 0).shd

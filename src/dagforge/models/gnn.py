@@ -91,6 +91,7 @@ from dagforge.errors import ConfigError
 from dagforge.models.gnn_linear import linear_autoencoder
 from dagforge.models.gnn_parts import GNNOutput, init_linear, standardize_rows, uniform_parameter
 from dagforge.models.mlp import ACTIVATIONS, MLP_LOSSES, edge_mask
+from dagforge.models.row_losses import least_squares
 
 __all__ = ["DAGGNN", "GNNActivation", "GNNOutput", "Propagation"]  # GNNOutput: gnn_parts
 
@@ -352,8 +353,9 @@ class DAGGNN(nn.Module):
         return 0.5 * sum((lin.weight**2).sum()  # type: ignore[return-value]
                          for lin in (self.enc1, self.enc2, self.dec1, self.dec2))
 
-    def loss(self, X: Tensor) -> Tensor:
-        r"""The smooth data term on rows ``X`` (n, d), per sample.
+    def loss(self, X: Tensor, C: Tensor | None = None) -> Tensor:
+        r"""The smooth data term on rows ``X`` (n, d), per sample; ``C``: interventional
+        block codes (:mod:`dagforge.models.row_losses`).
 
         ``"message"``: :math:`\frac{1}{2n}\|X - \hat X\|_F^2` (``"ls"``) or the profiled
         Gaussian NLL (``"nll"``); ``"linear"``: the negative ELBO (reconstruction plus
@@ -362,11 +364,11 @@ class DAGGNN(nn.Module):
         """
         out = self(X)
         if self.propagation == "message":
-            value = MLP_LOSSES[self.loss_name](X, out.x_hat)
+            value = MLP_LOSSES[self.loss_name](X, out.x_hat, C)
             if self.variational:
                 value = value + self.kl_latent(out)
         else:
-            value = 0.5 * ((X - out.x_hat) ** 2).sum() / X.shape[0] + self.kl_latent(out)
+            value = least_squares(X, out.x_hat, C) + self.kl_latent(out)
         if self.soft and self.edge_kl_weight > 0:
             value = value + self.edge_kl_weight * self.kl_edges()
         if self.lambda2 > 0:

@@ -39,6 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from dagforge.errors import ConfigError
+from dagforge.models.row_losses import MLP_LOSSES, gaussian_nll, least_squares
 
 __all__ = [
     "ACTIVATIONS",
@@ -65,52 +66,7 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
 
 
 # --------------------------------------------------------------------------- losses
-
-
-def least_squares(X: Tensor, X_hat: Tensor) -> Tensor:
-    r"""Equal-variance least squares :math:`\frac{1}{2n}\|X - \hat X\|_F^2`.
-
-    Parameters
-    ----------
-    X, X_hat : Tensor of shape (n, d)
-
-    Returns
-    -------
-    Tensor
-        Scalar.
-    """
-    return 0.5 * ((X - X_hat) ** 2).sum() / X.shape[0]
-
-
-def gaussian_nll(X: Tensor, X_hat: Tensor) -> Tensor:
-    r"""Gaussian negative log-likelihood per sample with one noise variance per variable.
-
-    The variances profiled out (:math:`\hat\sigma_j^2 = \frac1n \sum_r (X_{rj} -
-    \hat X_{rj})^2`), up to constants,
-
-    .. math::  \ell = \frac12 \sum_j \log \hat\sigma_j^2,
-
-    the non-equal-variance score of GOLEM-NV and (summed over variables) of
-    DAGMA-MLP's ``log_mse`` loss. Unlike least squares it is invariant to the
-    scale of each variable.
-
-    Parameters
-    ----------
-    X, X_hat : Tensor of shape (n, d)
-
-    Returns
-    -------
-    Tensor
-        Scalar.
-    """
-    mse = ((X - X_hat) ** 2).mean(dim=0)  # [d]
-    return 0.5 * torch.log(mse).sum()
-
-
-MLP_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
-    "ls": least_squares,
-    "nll": gaussian_nll,
-}
+# (in dagforge.models.row_losses, shared with the GNN; re-exported here)
 
 
 class _SafeSqrt(torch.autograd.Function):
@@ -286,10 +242,11 @@ class MLPSEM(nn.Module):
         r""":math:`\frac12 \sum \theta^2` over the weights of the layers after the first."""
         return 0.5 * sum((W**2).sum() for W in self.weights)  # type: ignore[return-value]
 
-    def loss(self, X: Tensor) -> Tensor:
+    def loss(self, X: Tensor, C: Tensor | None = None) -> Tensor:
         r"""The smooth data term on rows ``X`` (n, d): the loss plus :math:`\lambda_2`
-        times :meth:`l2_penalty` (the L1 term on ``fc1`` is the optimiser's)."""
-        value = MLP_LOSSES[self.loss_name](X, self(X))
+        times :meth:`l2_penalty` (the L1 term on ``fc1`` is the optimiser's). ``C``:
+        interventional block codes (:mod:`dagforge.models.row_losses`)."""
+        value = MLP_LOSSES[self.loss_name](X, self(X), C)
         if self.lambda2 > 0:
             value = value + self.lambda2 * self.l2_penalty()
         return value

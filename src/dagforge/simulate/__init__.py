@@ -9,6 +9,8 @@ the edge ``i -> j`` (see :mod:`dagforge.graph`).
   :func:`simulate_graph`, :func:`edge_weights`;
 * :mod:`~dagforge.simulate.sem`: :func:`linear_sem`, :func:`mlp_sem`,
   :func:`additive_sem`, :func:`index_sem`, :func:`noise_scales`;
+* :mod:`~dagforge.simulate.interventions`: :class:`InterventionDesign` (perfect or
+  shift interventions on chosen or :func:`random_targets`, rows per regime);
 * :func:`simulate`: all of it in one call, returning :class:`SimulatedData`;
   :func:`standardize` for unit-variance columns.
 
@@ -26,6 +28,7 @@ from dagforge.simulate.graphs import (
     scale_free,
     simulate_graph,
 )
+from dagforge.simulate.interventions import InterventionDesign, InterventionKind, random_targets
 from dagforge.simulate.sem import (
     ADDITIVE_FUNCTIONS,
     NoiseKind,
@@ -40,6 +43,8 @@ from dagforge.simulate.sem import (
 __all__ = [
     "ADDITIVE_FUNCTIONS",
     "GraphKind",
+    "InterventionDesign",
+    "InterventionKind",
     "NoiseKind",
     "ScaleKind",
     "SemKind",
@@ -51,6 +56,7 @@ __all__ = [
     "linear_sem",
     "mlp_sem",
     "noise_scales",
+    "random_targets",
     "scale_free",
     "simulate",
     "simulate_graph",

@@ -14,6 +14,7 @@ from dagforge.graph import default_names
 from dagforge.simulate import sem as _sem
 from dagforge.simulate._util import check_choice, check_int, check_rng
 from dagforge.simulate.graphs import GraphKind, edge_weights, simulate_graph
+from dagforge.simulate.interventions import InterventionDesign
 
 __all__ = ["SemKind", "SimulatedData", "simulate", "standardize"]
 
@@ -39,6 +40,10 @@ class SimulatedData:
         Variable names ``x0 .. x{d-1}``.
     noise_scale : ndarray of shape (d,)
         The per-node noise scale parameters used (before any standardisation).
+    regimes : ndarray of shape (n,), optional
+        Interventional data: each row's regime label.
+    targets : dict, optional
+        Interventional data: regime label -> the names of its intervened variables.
     """
 
     X: np.ndarray
@@ -46,6 +51,8 @@ class SimulatedData:
     W: np.ndarray
     names: list[str]
     noise_scale: np.ndarray
+    regimes: np.ndarray | None = None
+    targets: dict[str, list[str]] | None = None
 
     @property
     def n(self) -> int:
@@ -97,6 +104,7 @@ def simulate(
     noise: _sem.NoiseKind = "gauss",
     noise_scales: _sem.ScaleKind = "equal",
     standardize: bool = False,
+    interventions: InterventionDesign | None = None,
     rng: np.random.Generator,
 ) -> SimulatedData:
     """Simulate a DAG and data from it in one call.
@@ -108,7 +116,12 @@ def simulate(
        ``±[0.5, 2]`` and ``X = linear_sem(W, n, rng, noise, scales)``; for the
        nonlinear SEMs (``"mlp"``, ``"additive"``, ``"index"``, Gaussian noise
        only): ``X = mlp_sem / additive_sem / index_sem(B, n, rng, ...)``;
-    4. optionally standardise each column (mean 0, sd 1).
+    4. optionally standardise each column (mean 0, sd 1), over all rows.
+
+    With ``interventions`` (:class:`~dagforge.simulate.interventions.InterventionDesign`)
+    the design lays out the rows (``n`` is not used) and acts on the intervened
+    variables of each regime as the SEM samples them; the result carries the regime
+    labels and targets.
 
     Parameters
     ----------
@@ -126,6 +139,8 @@ def simulate(
         Equal (1) or unequal (``U(0.5, 2)``) noise scales.
     standardize : bool
         Standardise the columns of ``X``.
+    interventions : InterventionDesign, optional
+        An interventional design (rows per regime, targets, kind).
     rng : numpy.random.Generator
         The only source of randomness: the same seed gives the same data.
 
@@ -152,13 +167,16 @@ def simulate(
         raise ConfigError(f"sem={sem!r} supports noise='gauss' only, got noise={noise!r}")
     B = simulate_graph(graph, d, k, rng)
     scale = _sem.noise_scales(B.shape[0], rng, kind=noise_scales)
+    hook = None if interventions is None else interventions.intervener(B.shape[0])
+    if interventions is not None:
+        n = interventions.n
     if sem == "linear":
         W = edge_weights(B, rng)
-        X = _sem.linear_sem(W, n, rng, noise=noise, noise_scale=scale)
+        X = _sem.linear_sem(W, n, rng, noise=noise, noise_scale=scale, intervene=hook)
     else:
         W = B.astype(float)
         sampler = {"mlp": _sem.mlp_sem, "additive": _sem.additive_sem, "index": _sem.index_sem}
-        X = sampler[sem](B, n, rng, noise_scale=scale)
+        X = sampler[sem](B, n, rng, noise_scale=scale, intervene=hook)
     if standardize:
         X = _standardize(X)
     logger.info(
@@ -170,7 +188,12 @@ def simulate(
         noise,
         n,
     )
-    return SimulatedData(X=X, B=B, W=W, names=default_names(B.shape[0]), noise_scale=scale)
+    names = default_names(B.shape[0])
+    regimes = targets = None
+    if interventions is not None:
+        regimes, targets = interventions.labels(names)
+    return SimulatedData(X=X, B=B, W=W, names=names, noise_scale=scale, regimes=regimes,
+                         targets=targets)
 
 
 _standardize = standardize  # the function, reachable inside simulate() despite its argument

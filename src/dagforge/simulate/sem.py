@@ -61,6 +61,11 @@ ScaleKind = Literal["equal", "unequal"]
 
 Mechanism = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
+#: ``intervene(j, x, rng) -> x``: the column ``x`` (n,) of variable ``j`` as the regimes'
+#: interventions leave it, applied right after ``j`` is sampled and before its children
+#: read it (:class:`dagforge.simulate.interventions.InterventionDesign`).
+Intervene = Callable[[int, np.ndarray, np.random.Generator], np.ndarray]
+
 
 # --------------------------------------------------------------------------- checks
 
@@ -141,6 +146,7 @@ def linear_sem(
     noise_scale: float | np.ndarray = 1.0,
     *,
     center: bool = True,
+    intervene: Intervene | None = None,
 ) -> np.ndarray:
     """Sample ``n`` rows from the linear SEM ``X = X W + E``.
 
@@ -178,6 +184,8 @@ def linear_sem(
         Scale parameter ``s`` (one for all nodes, or one per node).
     center : bool
         Shift exponential / Gumbel noise to mean 0.
+    intervene : callable, optional
+        Interventions (:data:`Intervene`), applied to each column once it is sampled.
 
     Returns
     -------
@@ -194,6 +202,8 @@ def linear_sem(
         pa = np.flatnonzero(W[:, j])
         if pa.size:
             X[:, j] += X[:, pa] @ W[pa, j]
+        if intervene is not None:
+            X[:, j] = intervene(j, X[:, j], rng)
     logger.debug("linear_sem: n=%d, d=%d, noise=%s", n, d, noise)
     return X
 
@@ -207,8 +217,10 @@ def _nonlinear_sem(
     rng: np.random.Generator,
     noise_scale: float | np.ndarray,
     mechanism: Mechanism,
+    intervene: Intervene | None = None,
 ) -> np.ndarray:
-    """``X_j = mechanism(X[:, pa(j)]) + N(0, s_j^2)`` in topological order; roots are noise."""
+    """``X_j = mechanism(X[:, pa(j)]) + N(0, s_j^2)`` in topological order; roots are noise;
+    ``intervene`` (:data:`Intervene`) then changes the intervened rows of ``X_j``."""
     B, order = _check_graph(B)
     n = check_int(n, "n (number of samples)", 1)
     check_rng(rng)
@@ -218,6 +230,8 @@ def _nonlinear_sem(
         pa = np.flatnonzero(B[:, j])
         if pa.size:
             X[:, j] += mechanism(X[:, pa], rng)  # X[:, pa]: [n, |pa|]
+        if intervene is not None:
+            X[:, j] = intervene(j, X[:, j], rng)
     return X
 
 
@@ -227,6 +241,7 @@ def mlp_sem(
     rng: np.random.Generator,
     hidden: int = 100,
     noise_scale: float | np.ndarray = 1.0,
+    intervene: Intervene | None = None,
 ) -> np.ndarray:
     """Sample from an SEM whose mechanisms are random one-hidden-layer MLPs.
 
@@ -252,6 +267,8 @@ def mlp_sem(
         Hidden units per node.
     noise_scale : float or ndarray of shape (d,)
         Standard deviation of the Gaussian noise.
+    intervene : callable, optional
+        Interventions (:data:`Intervene`), applied to each column once it is sampled.
 
     Returns
     -------
@@ -264,7 +281,7 @@ def mlp_sem(
         w2 = signed_uniform(g, hidden)  # [hidden]
         return expit(x @ W1) @ w2  # [n]
 
-    return _nonlinear_sem(B, n, rng, noise_scale, mechanism)
+    return _nonlinear_sem(B, n, rng, noise_scale, mechanism, intervene)
 
 
 def index_sem(
@@ -272,6 +289,7 @@ def index_sem(
     n: int,
     rng: np.random.Generator,
     noise_scale: float | np.ndarray = 1.0,
+    intervene: Intervene | None = None,
 ) -> np.ndarray:
     """Sample from the NOTEARS "multiple index model" SEM.
 
@@ -295,6 +313,8 @@ def index_sem(
         Source of randomness.
     noise_scale : float or ndarray of shape (d,)
         Standard deviation of the Gaussian noise.
+    intervene : callable, optional
+        Interventions (:data:`Intervene`), applied to each column once it is sampled.
 
     Returns
     -------
@@ -305,7 +325,7 @@ def index_sem(
         a, b, c = signed_uniform(g, (3, x.shape[1]))  # each [|pa|]
         return np.tanh(x @ a) + np.cos(x @ b) + np.sin(x @ c)
 
-    return _nonlinear_sem(B, n, rng, noise_scale, mechanism)
+    return _nonlinear_sem(B, n, rng, noise_scale, mechanism, intervene)
 
 
 def _softplus(z: np.ndarray) -> np.ndarray:
@@ -330,6 +350,7 @@ def additive_sem(
     rng: np.random.Generator,
     noise_scale: float | np.ndarray = 1.0,
     functions: Sequence[str] = ("tanh", "sin", "quadratic", "softplus"),
+    intervene: Intervene | None = None,
 ) -> np.ndarray:
     """Sample from an additive nonlinear SEM: one random function per edge.
 
@@ -362,6 +383,8 @@ def additive_sem(
         Standard deviation of the Gaussian noise.
     functions : sequence of str
         Names from :data:`ADDITIVE_FUNCTIONS` to choose from.
+    intervene : callable, optional
+        Interventions (:data:`Intervene`), applied to each column once it is sampled.
 
     Returns
     -------
@@ -380,4 +403,4 @@ def additive_sem(
         a = signed_uniform(g, x.shape[1])
         return sum(a[c] * ADDITIVE_FUNCTIONS[names[p]](z[:, c]) for c, p in enumerate(picks))
 
-    return _nonlinear_sem(B, n, rng, noise_scale, mechanism)
+    return _nonlinear_sem(B, n, rng, noise_scale, mechanism, intervene)

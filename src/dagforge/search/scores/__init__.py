@@ -98,6 +98,10 @@ def build_score(name: str, data: Dataset, *, noise: str = "unequal", penalty: fl
     return spec.builder()(data, noise=noise, penalty=penalty, gamma=gamma)
 
 
+def _continuous(data: Dataset) -> str | None:
+    return None if data.continuous else "not every column is continuous"
+
+
 def _continuous_observational(data: Dataset) -> str | None:
     if not data.continuous:
         return "not every column is continuous"
@@ -112,3 +116,16 @@ register_score(ScoreSpec(
     noise_models=("unequal", "equal"),
     description="linear-Gaussian (extended) BIC from the covariance, equal or unequal "
                 "noise variances"))
+
+register_score(ScoreSpec(
+    name="gaussian-interventional",
+    build="dagforge.search.scores.interventional:perfect_from_data", fits=_continuous,
+    noise_models=("unequal", "equal"),
+    description="GIES: the Gaussian BIC of perfect interventions (an intervened "
+                "variable's term left out of its regime's rows)"))
+
+register_score(ScoreSpec(
+    name="gaussian-soft",
+    build="dagforge.search.scores.interventional:soft_from_data", fits=_continuous,
+    description="Gaussian BIC of soft interventions (an intervened variable gets its own "
+                "mechanism in its regime)"))
