@@ -119,6 +119,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 _DATASET_NOTES = {
     "sachs": "Sachs et al. 2005 flow cytometry, 853 x 11, 17-edge consensus graph",
+    "sachs-interventional": "the same, 5,846 cells in 7 conditions (5 inhibitors): regimes",
     "ecoli70": "Gaussian BN (bnlearn), 46 nodes, 70 arcs; sampled, --n rows",
     "magic-niab": "Gaussian BN (bnlearn), 44 nodes, 66 arcs; sampled, --n rows",
     "magic-irri": "Gaussian BN (bnlearn), 64 nodes, 102 arcs; sampled, --n rows",
@@ -224,17 +225,18 @@ def cmd_datasets_list(args: argparse.Namespace) -> int:
     from dagforge.datasets import list_datasets
 
     for name in list_datasets():
-        sys.stdout.write(f"{name:<12} {_DATASET_NOTES.get(name, '')}\n")
+        sys.stdout.write(f"{name:<20} {_DATASET_NOTES.get(name, '')}\n")
     return 0
 
 
 def cmd_datasets_export(args: argparse.Namespace) -> int:
-    from dagforge.datasets import load_dataset
+    from dagforge.datasets import load_shipped
     from dagforge.rundir import write_dataset
 
-    frame, W = load_dataset(args.name, n=args.n, rng=np.random.default_rng(args.seed))
+    data = load_shipped(args.name, n=args.n, rng=np.random.default_rng(args.seed))
     out = _out_dir(args.dir)
-    write_dataset(out, frame.to_numpy(), list(frame.columns), W)
+    write_dataset(out, data.X.to_numpy(), list(data.X.columns), data.B, data.regimes,
+                  data.targets)
     return 0
 
 

@@ -33,6 +33,7 @@ import torch
 
 from dagforge import __version__
 from dagforge._io import atomic_open, write_json
+from dagforge.errors import DataError
 from dagforge.graph import is_dag, write_adjacency, write_edge_list
 from dagforge.train import write_history_csv
 
@@ -47,13 +48,25 @@ MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "dagforge-run"
 
 
+#: Column of ``data.csv`` holding each row's regime label (interventional data).
+REGIME_COLUMN = "regime"
+
+
 def write_dataset(out: Path, X: np.ndarray, names: Sequence[str],
-                  W_true: np.ndarray | None) -> None:
+                  W_true: np.ndarray | None, regimes: np.ndarray | None = None,
+                  targets: Mapping[str, Sequence[str]] | None = None) -> None:
     """Write ``data.csv`` (header = names) and, when the truth is known,
-    ``true_edges.csv`` (each atomically)."""
+    ``true_edges.csv`` (each atomically). Interventional data add the column
+    :data:`REGIME_COLUMN` to ``data.csv`` and write ``targets.json``, ready for
+    ``dagforge fit data.csv --regime regime --targets targets.json``."""
     import pandas as pd
 
     frame = pd.DataFrame(np.asarray(X), columns=list(names))
+    if regimes is not None:
+        if REGIME_COLUMN in frame.columns:
+            raise DataError(f"a variable is called {REGIME_COLUMN!r}, the regime column")
+        frame[REGIME_COLUMN] = regimes
+        write_json(out / "targets.json", {str(k): list(v) for k, v in (targets or {}).items()})
     with atomic_open(out / "data.csv", "w", encoding="utf-8", newline="") as fh:
         frame.to_csv(fh, index=False, float_format="%.10g")
     if W_true is not None:

@@ -108,7 +108,8 @@ def test_gaussian_bn_bad_arguments() -> None:
 
 
 def test_list_and_load_dataset() -> None:
-    assert list_datasets() == ["sachs", "ecoli70", "magic-niab", "magic-irri", "arth150"]
+    assert list_datasets() == ["sachs", "sachs-interventional", "ecoli70", "magic-niab",
+                               "magic-irri", "arth150"]
     X, B = load_dataset("sachs", n=5)  # n is ignored for Sachs
     assert X.shape == (853, 11) and B.sum() == 17
     X1, W = load_dataset("arth150")
@@ -121,3 +122,26 @@ def test_list_and_load_dataset() -> None:
     assert not X4.equals(X3)
     with pytest.raises(ConfigError, match="unknown data set"):
         load_dataset("asia")
+
+
+def test_sachs_interventional_cells_regimes_and_targets() -> None:
+    X, regimes, targets, B = load_sachs(interventional=True)
+    assert X.shape == (5846, 11) and len(regimes) == 5846 and int(B.sum()) == 17
+    assert list(targets) == ["cd3cd28", "cd3cd28+icam2", "cd3cd28+aktinhib", "cd3cd28+g0076",
+                             "cd3cd28+psitect", "cd3cd28+u0126", "cd3cd28+ly"]
+    assert targets["cd3cd28+u0126"] == ["Mek"] and targets["cd3cd28"] == []
+    obs, B_obs = load_sachs()
+    assert np.array_equal(X.to_numpy()[:853], obs.to_numpy()) and np.array_equal(B, B_obs)
+    assert (regimes[:853] == "cd3cd28").all()
+    everything = load_sachs(interventional=True, all_conditions=True)
+    assert everything.X.shape == (7466, 11) and everything.targets["pma"] == ["PKC"]
+
+
+def test_load_shipped_carries_regimes() -> None:
+    from dagforge.datasets import load_shipped
+
+    data = load_shipped("sachs-interventional")
+    assert data.regimes is not None and len(data.regimes) == len(data.X)
+    assert load_shipped("sachs").regimes is None
+    X, B = load_dataset("sachs-interventional")
+    assert X.shape == (5846, 11) and int(B.sum()) == 17

@@ -5,7 +5,9 @@ Shipped data (package data under ``dagforge/datasets/data/``, see its
 
 * **Sachs** (:func:`load_sachs`): flow-cytometry measurements of 11
   phosphoproteins and phospholipids in human immune cells, the 853 cells of the
-  observational condition, with the 17-edge consensus graph. K. Sachs,
+  observational condition, with the 17-edge consensus graph; with
+  ``interventional=True`` the 5,846 cells of the usual interventional benchmark
+  (two observational conditions and five inhibitors), with regimes and targets. K. Sachs,
   O. Perez, D. Pe'er, D. A. Lauffenburger, G. P. Nolan, "Causal
   protein-signaling networks derived from multiparameter single-cell data",
   *Science* 308 (5721), 523-529, 2005. The copy is the one distributed with
@@ -33,11 +35,14 @@ from dagforge.datasets.shipped import (
     DEFAULT_N,
     BNName,
     GaussianBN,
+    InterventionalData,
+    ShippedData,
     gaussian_bn,
     list_datasets,
     load_dataset,
     load_gaussian_bn,
     load_sachs,
+    load_shipped,
 )
 from dagforge.datasets.tables import Table, check_matrix, load_table
 
@@ -45,6 +50,8 @@ __all__ = [
     "DEFAULT_N",
     "BNName",
     "GaussianBN",
+    "InterventionalData",
+    "ShippedData",
     "Table",
     "check_matrix",
     "gaussian_bn",
@@ -52,5 +59,6 @@ __all__ = [
     "load_dataset",
     "load_gaussian_bn",
     "load_sachs",
+    "load_shipped",
     "load_table",
 ]

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args, overload
 
 import numpy as np
 import pandas as pd
@@ -23,11 +23,14 @@ from dagforge.simulate._util import check_int, check_rng
 __all__ = [
     "BNName",
     "GaussianBN",
+    "InterventionalData",
+    "ShippedData",
     "gaussian_bn",
     "list_datasets",
     "load_dataset",
     "load_gaussian_bn",
     "load_sachs",
+    "load_shipped",
 ]
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,11 @@ BNName = Literal["ecoli70", "magic-niab", "magic-irri", "arth150"]
 _BN_SIZE = {"ecoli70": (46, 70), "magic-niab": (44, 66), "magic-irri": (64, 102),
             "arth150": (107, 150)}  # fmt: skip
 _SACHS_SHAPE, _SACHS_EDGES = (853, 11), 17
+#: The usual interventional Sachs benchmark: two observational conditions and the five
+#: inhibitors (5,846 cells); ``pma`` and ``b2camp`` change the baseline stimulation.
+SACHS_STANDARD_CONDITIONS = ("cd3cd28", "cd3cd28+icam2", "cd3cd28+aktinhib", "cd3cd28+g0076",
+                             "cd3cd28+psitect", "cd3cd28+u0126", "cd3cd28+ly")
+_SACHS_ALL_CELLS = 7466
 DEFAULT_N = 1000
 """Sample size :func:`load_dataset` draws from a Gaussian BN when ``n`` is not given."""
 
@@ -53,7 +61,56 @@ def _corrupt(what: str) -> DataError:
 # --------------------------------------------------------------------------- Sachs
 
 
-def load_sachs() -> tuple[pd.DataFrame, np.ndarray]:
+class InterventionalData(NamedTuple):
+    """Interventional data with a known graph: ``X, regimes, targets, B = ...``."""
+
+    X: pd.DataFrame  # (n, d) values
+    regimes: np.ndarray  # (n,) each row's regime label
+    targets: dict[str, list[str]]  # regime label -> intervened variables
+    B: np.ndarray  # (d, d) 0/1 graph, B[i, j] = 1 for i -> j
+
+
+def _sachs_graph(names: list[str]) -> np.ndarray:
+    edges = _resource("sachs", "sachs_consensus_edges.csv").read_text(encoding="utf-8")
+    E = pd.read_csv(io.StringIO(edges))
+    index = {name: k for k, name in enumerate(names)}
+    B = np.zeros((len(names), len(names)))
+    for u, v in zip(E["source"], E["target"], strict=True):
+        if u not in index or v not in index:
+            raise _corrupt(f"sachs (edge {u} -> {v} names an unknown variable)")
+        B[index[u], index[v]] = 1.0
+    if int(B.sum()) != _SACHS_EDGES or not is_dag(B):
+        raise _corrupt("sachs")
+    return B
+
+
+def _sachs_interventional(all_conditions: bool) -> InterventionalData:
+    data = _resource("sachs", "sachs_interventional.csv").read_text(encoding="utf-8")
+    frame = pd.read_csv(io.StringIO(data))
+    targets = json.loads(_resource("sachs", "sachs_targets.json").read_text(encoding="utf-8"))
+    if len(frame) != _SACHS_ALL_CELLS or set(frame["condition"]) != set(targets):
+        raise _corrupt("sachs (interventional cells)")
+    if not all_conditions:
+        frame = frame[frame["condition"].isin(SACHS_STANDARD_CONDITIONS)]
+        targets = {c: targets[c] for c in SACHS_STANDARD_CONDITIONS}
+    regimes = frame.pop("condition").to_numpy(dtype=object)
+    X = frame.astype(np.float64).reset_index(drop=True)
+    return InterventionalData(X, regimes, {str(k): list(v) for k, v in targets.items()},
+                              _sachs_graph([str(c) for c in X.columns]))
+
+
+@overload
+def load_sachs(interventional: Literal[False] = False, *, all_conditions: bool = False
+               ) -> tuple[pd.DataFrame, np.ndarray]: ...
+
+
+@overload
+def load_sachs(interventional: Literal[True], *, all_conditions: bool = False
+               ) -> InterventionalData: ...
+
+
+def load_sachs(interventional: bool = False, *, all_conditions: bool = False
+               ) -> tuple[pd.DataFrame, np.ndarray] | InterventionalData:
     """The Sachs et al. (2005) protein-signalling data and its 17-edge consensus graph.
 
     Flow-cytometry measurements of 11 phosphoproteins and phospholipids in
@@ -69,27 +126,32 @@ def load_sachs() -> tuple[pd.DataFrame, np.ndarray]:
 
     The empty graph has SHD 17 against it; published methods score about 11 to 22.
 
+    With ``interventional=True``: the cells of the usual interventional benchmark, 5,846
+    in 7 conditions (:data:`SACHS_STANDARD_CONDITIONS`: the two general stimulations,
+    observational, and five inhibitors of Akt, PKC, PIP2, Mek and PIP3); with
+    ``all_conditions`` also ``pma`` and ``b2camp`` (7,466 cells), which activate PKC
+    and PKA on another baseline. The inhibitors change a protein's activity rather
+    than fix its level: soft interventions (``DagLearner(interventions="soft")``). Cells
+    from the pooled file of the Causal Discovery Toolbox, cut into Sachs et al.'s
+    conditions (see ``data/ATTRIBUTION.md``).
+
     Returns
     -------
     X : DataFrame of shape (853, 11), float64
         Columns Raf, Mek, Plcg, PIP2, PIP3, Erk, Akt, PKA, PKC, P38, Jnk.
     B : ndarray of shape (11, 11), float64
         0/1 consensus graph in the column order of ``X``, ``B[i, j] = 1`` for ``i -> j``.
+
+    or, with ``interventional=True``, :class:`InterventionalData` ``(X, regimes, targets,
+    B)``: the cells, each cell's condition, condition -> inhibited variables, the graph.
     """
+    if interventional:
+        return _sachs_interventional(all_conditions)
     data = _resource("sachs", "sachs_observational.csv").read_text(encoding="utf-8")
-    edges = _resource("sachs", "sachs_consensus_edges.csv").read_text(encoding="utf-8")
     X = pd.read_csv(io.StringIO(data)).astype(np.float64)
-    E = pd.read_csv(io.StringIO(edges))
-    names = [str(c) for c in X.columns]
-    index = {name: k for k, name in enumerate(names)}
-    B = np.zeros((len(names), len(names)))
-    for u, v in zip(E["source"], E["target"], strict=True):
-        if u not in index or v not in index:
-            raise _corrupt(f"sachs (edge {u} -> {v} names an unknown variable)")
-        B[index[u], index[v]] = 1.0
-    if X.shape != _SACHS_SHAPE or int(B.sum()) != _SACHS_EDGES or not is_dag(B):
+    if X.shape != _SACHS_SHAPE:
         raise _corrupt("sachs")
-    return X, B
+    return X, _sachs_graph([str(c) for c in X.columns])
 
 
 # --------------------------------------------------------------------------- Gaussian BNs
@@ -234,9 +296,28 @@ def load_gaussian_bn(
 # --------------------------------------------------------------------------- registry
 
 
+class ShippedData(NamedTuple):
+    """A shipped data set: values, the true graph, and regimes / targets if interventional."""
+
+    X: pd.DataFrame
+    B: np.ndarray
+    regimes: np.ndarray | None = None
+    targets: dict[str, list[str]] | None = None
+
+
 def list_datasets() -> list[str]:
-    """Names accepted by :func:`load_dataset`."""
-    return ["sachs", *get_args(BNName)]
+    """Names accepted by :func:`load_dataset` and :func:`load_shipped`."""
+    return ["sachs", "sachs-interventional", *get_args(BNName)]
+
+
+def load_shipped(name: str, n: int | None = None,
+                 rng: np.random.Generator | int | None = None) -> ShippedData:
+    """Load a shipped data set by name, regimes included (see :func:`load_dataset`);
+    ``"sachs-interventional"`` is :func:`load_sachs` with ``interventional=True``."""
+    if name == "sachs-interventional":
+        X, regimes, targets, B = load_sachs(interventional=True)
+        return ShippedData(X, B, regimes, targets)
+    return ShippedData(*load_dataset(name, n, rng))
 
 
 def load_dataset(
@@ -254,6 +335,9 @@ def load_dataset(
         raise ConfigError(f"unknown data set {name!r}; choose one of {', '.join(list_datasets())}")
     if name == "sachs":
         return load_sachs()
+    if name == "sachs-interventional":  # the values and graph; load_shipped adds regimes
+        X, _, _, B = load_sachs(interventional=True)
+        return X, B
     if rng is None or (isinstance(rng, int | np.integer) and not isinstance(rng, bool)):
         rng = np.random.default_rng(0 if rng is None else int(rng))
     return load_gaussian_bn(name, DEFAULT_N if n is None else n, rng)  # type: ignore[arg-type]
