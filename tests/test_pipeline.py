@@ -6,6 +6,8 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import dagforge.pipeline as pl
@@ -90,6 +92,14 @@ def test_run_writes_every_step_and_resume_skips_them(tmp_path: Path, capsys,
     ("datasets: [{name: 'a/b', shipped: sachs}]\nmodels: [{name: m}]\n", "data set name"),
     ("colour: blue\ndatasets: [{name: a, shipped: sachs}]\nmodels: [{name: m}]\n",
      "unknown key"),
+    ("datasets: [{name: a, shipped: sachs, models: [z]}]\nmodels: [{name: m}]\n",
+     "unknown model"),
+    ("datasets: [{name: a, file: f.csv, regime: r}]\nmodels: [{name: m}]\n",
+     "regime and targets come together"),
+    ("datasets: [{name: a, shipped: sachs, targets: t.json}]\nmodels: [{name: m}]\n",
+     "targets is only for a file"),
+    ("datasets: [{name: a, shipped: sachs}]\nmodels: [{name: m, learner: "
+     "{regime: r, targets: t.json}}]\n", "belong to a data set"),
 ])
 def test_bad_pipeline_configs_are_one_line_errors(tmp_path: Path, bad: str, message: str,
                                                   capsys) -> None:
@@ -126,3 +136,48 @@ def test_knowledge_paths_are_relative_to_the_config_and_duplicate_keys_fail(
     (sub / "dup.yaml").write_text("name: a\nname: b\ndatasets: []\nmodels: []\n")
     with pytest.raises(ConfigError, match="twice"):
         pl.load_pipeline(sub / "dup.yaml")
+
+
+def test_interventional_data_sets_simulated_and_from_a_file(tmp_path: Path) -> None:
+    from dagforge.simulate import InterventionDesign, simulate
+
+    sim = simulate(d=4, k=1, n=300, rng=np.random.default_rng(3),
+                   interventions=InterventionDesign([(1,), (2,)], n_obs=300, n_per_regime=80))
+    frame = sim.to_frame()
+    frame["cond"] = sim.regimes
+    frame.to_csv(tmp_path / "exp.csv", index=False)
+    (tmp_path / "t.json").write_text(json.dumps(sim.targets))
+    pd.DataFrame({"source": [sim.names[i] for i, j in np.argwhere(sim.B)],
+                  "target": [sim.names[j] for i, j in np.argwhere(sim.B)]}).to_csv(
+        tmp_path / "truth.csv", index=False)
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(f"""
+name: exp
+out: {tmp_path / "runs"}
+report: false
+datasets:
+  - {{name: sim, simulate: {{d: 5, n: 300, k: 1, seed: 2, interventions: 2,
+                             n_per_regime: 60}}}}
+  - {{name: file, file: exp.csv, regime: cond, targets: t.json, truth: truth.csv,
+     models: [soft]}}
+  - {{name: file2, file: exp.csv, regime: cond, targets: t.json, interventions: soft,
+     models: [linear]}}
+models:
+  - {{name: linear, learner: {{model: linear}}}}
+  - {{name: soft, learner: {{model: linear, interventions: soft}}}}
+""")
+    config, base = pl.load_pipeline(cfg)
+    run_dir = pl.run_pipeline(config, base)
+    steps = json.loads((run_dir / "manifest.json").read_text())["steps"]
+    assert sorted(steps) == ["file/data", "file/soft", "file2/data", "file2/linear",
+                             "sim/data", "sim/linear", "sim/soft"]
+    assert steps["sim/data"]["rows"] == 300 + 2 * 60
+    assert (run_dir / "sim" / "targets.json").is_file()
+    assert "regime" in (run_dir / "sim" / "data.csv").read_text().splitlines()[0]
+    metrics = json.loads((run_dir / "file" / "soft" / "metrics.json").read_text())
+    assert "shd_icpdag" in metrics["model"] and "shd_icpdag" in metrics["baselines"]["empty"]
+    assert metrics["model"]["shd"] < metrics["baselines"]["empty"]["shd"]
+    run = json.loads((run_dir / "file" / "soft" / "run.json").read_text())
+    assert run["score"] == "gaussian-soft" and run["targets"] == sim.targets
+    run2 = json.loads((run_dir / "file2" / "linear" / "run.json").read_text())
+    assert run2["score"] == "gaussian-soft"  # the data set's interventions win

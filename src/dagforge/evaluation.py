@@ -24,7 +24,13 @@ import numpy as np
 
 from dagforge.errors import DagforgeError
 from dagforge.graph import is_dag
-from dagforge.metrics import edge_counts, evaluate, r2_sortability, varsortability
+from dagforge.metrics import (
+    edge_counts,
+    evaluate,
+    r2_sortability,
+    shd_icpdag,
+    varsortability,
+)
 
 __all__ = [
     "BASELINE_METHODS",
@@ -52,7 +58,7 @@ VARSORTABILITY_WARNING = 0.9
 BASELINE_METHODS: tuple[str, ...] = ("empty", "random", "sortnregress", "r2_sortnregress")
 
 #: Metrics where lower is better (the other numeric ones: higher is better).
-LOWER_IS_BETTER = frozenset({"shd", "shd_double", "shd_cpdag", "extra", "missing",
+LOWER_IS_BETTER = frozenset({"shd", "shd_double", "shd_cpdag", "shd_icpdag", "extra", "missing",
                              "reversed", "fp", "fn", "fdr", "fpr"})
 #: Metrics with no better direction (counts and flags that describe, not judge).
 NO_DIRECTION = frozenset({"nnz", "true_edges", "tp", "is_dag", "seconds"})
@@ -127,6 +133,18 @@ def random_dag(d: int, n_edges: int, rng: np.random.Generator) -> np.ndarray:
     return A
 
 
+def scored(true: np.ndarray, pred: np.ndarray, scores: np.ndarray | None = None,
+           targets: Sequence[Sequence[int]] | None = None) -> dict[str, Any]:
+    """:func:`dagforge.metrics.evaluate`, plus for interventional data (``targets``: the
+    variables intervened on in each regime) the SHD between interventional essential
+    graphs, ``shd_icpdag`` (NaN for a cyclic prediction)."""
+    out = evaluate(true=true, pred=pred, scores=scores)
+    if targets is not None:
+        out["shd_icpdag"] = (shd_icpdag(true=true, pred=pred, targets=targets)
+                             if is_dag(np.asarray(pred) != 0) else float("nan"))
+    return out
+
+
 def compute_baselines(
     X: np.ndarray,
     true: np.ndarray,
@@ -134,6 +152,7 @@ def compute_baselines(
     n_edges: int,
     seed: int = 0,
     methods: Sequence[str] = BASELINE_METHODS,
+    targets: Sequence[Sequence[int]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Metrics against ``true`` of the reference graphs a model should beat.
 
@@ -151,6 +170,9 @@ def compute_baselines(
         ``"random"`` (a random DAG, :func:`random_dag`), ``"empty"`` and names of
         :data:`dagforge.baselines.BASELINES`. A baseline that cannot run on
         ``X`` (e.g. sortnregress with n <= d) is logged and left out.
+    targets : sequence of sequences of int, optional
+        Interventional data: the variables intervened on in each regime; adds
+        ``shd_icpdag`` (:func:`scored`).
 
     Returns
     -------
@@ -166,12 +188,12 @@ def compute_baselines(
         try:
             if name == "random":
                 pred = random_dag(B.shape[0], n_edges, np.random.default_rng(seed))
-                out[name] = evaluate(true=B, pred=pred)
+                out[name] = scored(B, pred, targets=targets)
             elif name == "empty":
-                out[name] = evaluate(true=B, pred=np.zeros_like(B, dtype=float))
+                out[name] = scored(B, np.zeros_like(B, dtype=float), targets=targets)
             else:
                 Wb = run_baseline(name, X, random_state=seed)
-                out[name] = evaluate(true=B, pred=Wb, scores=np.abs(Wb))
+                out[name] = scored(B, Wb, np.abs(Wb), targets)
         except DagforgeError as e:
             logger.warning("baseline %s skipped: %s", name, e)
     return out
@@ -233,6 +255,7 @@ def evaluate_fit(
     W: np.ndarray,
     seed: int = 0,
     edge_probability: np.ndarray | None = None,
+    targets: Sequence[Sequence[int]] | None = None,
 ) -> dict[str, Any]:
     """A fit's metrics beside the baselines, the data's sortability, and the warnings.
 
@@ -251,6 +274,9 @@ def evaluate_fit(
     edge_probability : ndarray of shape (d, d), optional
         Bootstrap edge probabilities; when given, evaluated at 0.5 as
         ``edge_probability``.
+    targets : sequence of sequences of int, optional
+        Interventional data: the variables intervened on in each regime; every
+        evaluation then also has ``shd_icpdag`` (:func:`scored`).
 
     Returns
     -------
@@ -261,8 +287,9 @@ def evaluate_fit(
         (:func:`report_warnings`) and, with probabilities, ``edge_probability``.
     """
     B = np.asarray(true)
-    model = evaluate(true=B, pred=adjacency, scores=np.abs(W))
-    baselines = compute_baselines(X, B, n_edges=int(np.asarray(adjacency).sum()), seed=seed)
+    model = scored(B, adjacency, np.abs(W), targets)
+    baselines = compute_baselines(X, B, n_edges=int(np.asarray(adjacency).sum()), seed=seed,
+                                  targets=targets)
     vs, r2s = float(varsortability(X, B)), float(r2_sortability(X, B))
     metrics: dict[str, Any] = {
         "note": _NOTE, "model": model, "baselines": baselines, "varsortability": vs,

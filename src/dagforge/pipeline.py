@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,6 +62,11 @@ class SimulateSpec(BaseModel):
     noise: Literal["gauss", "exp", "gumbel", "uniform"] = "gauss"
     noise_scales: Literal["equal", "unequal"] = "equal"
     seed: int = 0
+    #: Interventional data: this many regimes of ``n_per_regime`` rows, each with one
+    #: random variable intervened on (``n`` rows stay observational).
+    interventions: int = Field(0, ge=0)
+    n_per_regime: int = Field(100, ge=2)
+    intervention_kind: Literal["perfect", "shift"] = "perfect"
 
 
 class DatasetSpec(BaseModel):
@@ -77,8 +83,20 @@ class DatasetSpec(BaseModel):
     columns: list[str] | None = None
     #: the true graph of ``file`` (edge list or adjacency CSV), if known
     truth: str | None = None
+    #: interventional ``file``: its column of regime labels and a targets file (JSON or
+    #: YAML, relative to the config's folder), both or neither
+    regime: str | None = None
+    targets: str | None = None
     missing: Literal["error", "drop"] = "error"
+    #: the natural log of every column first (positive, log-normal data such as
+    #: flow-cytometry intensities)
+    log: bool = False
     standardize: bool = False
+    #: how the experiments of interventional data act (a fact of the data set, so it
+    #: overrides each model's own setting here)
+    interventions: Literal["perfect", "soft"] | None = None
+    #: the models (by name) to fit on this data set; default: every model
+    models: list[str] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> DatasetSpec:
@@ -88,8 +106,11 @@ class DatasetSpec(BaseModel):
         if len(sources) != 1:
             raise ValueError(f"data set {self.name!r} needs exactly one of simulate, shipped, "
                              f"file (got {sources or 'none'})")
-        if self.truth is not None and self.file is None:
-            raise ValueError(f"data set {self.name!r}: truth is only for a file")
+        for key in ("truth", "regime", "targets"):
+            if getattr(self, key) is not None and self.file is None:
+                raise ValueError(f"data set {self.name!r}: {key} is only for a file")
+        if (self.regime is None) != (self.targets is None):
+            raise ValueError(f"data set {self.name!r}: regime and targets come together")
         return self
 
 
@@ -127,6 +148,14 @@ class PipelineConfig(BaseModel):
             dup = sorted({n for n in names if names.count(n) > 1})
             if dup:
                 raise ValueError(f"duplicate {what} name(s): {dup}")
+        known = {m.name for m in self.models}
+        for ds in self.datasets:
+            unknown = sorted(set(ds.models or ()) - known)
+            if unknown:
+                raise ValueError(f"data set {ds.name!r}: unknown model(s) {unknown}")
+        for m in self.models:
+            if m.learner.regime is not None or m.learner.targets is not None:
+                raise ValueError(f"model {m.name!r}: regime and targets belong to a data set")
         return self
 
 
@@ -179,61 +208,102 @@ class _Manifest:
         write_json(self.path, self.data)
 
 
-def _load_data(spec: DatasetSpec, base: Path, seed: int
-               ) -> tuple[np.ndarray, list[str], np.ndarray | None, dict[str, Any]]:
-    """(X, names, truth or None, info) of one data set."""
-    info: dict[str, Any] = {}
+@dataclass
+class _Data:
+    """One data set of a run, as fitted."""
+
+    X: np.ndarray
+    names: list[str]
+    truth: np.ndarray | None
+    info: dict[str, Any]
+    regimes: np.ndarray | None = None
+    targets: dict[str, list[str]] | None = None
+
+    def target_indices(self) -> list[list[int]] | None:
+        """The intervened variables of each regime, by index (None: observational)."""
+        if self.targets is None:
+            return None
+        index = {name: j for j, name in enumerate(self.names)}
+        return [[index[v] for v in t] for t in self.targets.values()]
+
+
+def _simulated(s: SimulateSpec) -> _Data:
+    from dagforge.simulate import InterventionDesign, random_targets, simulate
+
+    design = None
+    if s.interventions:
+        rng = np.random.default_rng([s.seed, 1])  # the targets: apart from the data's draws
+        design = InterventionDesign(random_targets(s.d, s.interventions, rng), n_obs=s.n,
+                                    n_per_regime=s.n_per_regime, kind=s.intervention_kind)
+    sim = simulate(graph=s.graph, k=s.k, d=s.d, n=s.n, sem=s.sem, noise=s.noise,
+                   noise_scales=s.noise_scales, interventions=design,
+                   rng=np.random.default_rng(s.seed))
+    return _Data(sim.X, list(sim.names), sim.W, {"source": f"simulated {s.model_dump()}"},
+                 sim.regimes, sim.targets)
+
+
+def _load_data(spec: DatasetSpec, base: Path, seed: int) -> _Data:
+    """One data set: values, names, truth (or None), info and regimes (if any)."""
     if spec.simulate is not None:
-        from dagforge.simulate import simulate
-
-        s = spec.simulate
-        sim = simulate(graph=s.graph, k=s.k, d=s.d, n=s.n, sem=s.sem, noise=s.noise,
-                       noise_scales=s.noise_scales, rng=np.random.default_rng(s.seed))
-        X, names, truth = sim.X, list(sim.names), sim.W
-        info["source"] = f"simulated {s.model_dump()}"
+        data = _simulated(spec.simulate)
     elif spec.shipped is not None:
-        from dagforge.datasets import load_dataset
+        from dagforge.datasets import load_shipped
 
-        frame, truth = load_dataset(spec.shipped, n=spec.n, rng=seed)
-        X, names = frame.to_numpy(dtype=float), [str(c) for c in frame.columns]
-        info["source"] = f"shipped {spec.shipped}"
+        shipped = load_shipped(spec.shipped, n=spec.n, rng=seed)
+        data = _Data(shipped.X.to_numpy(dtype=float), [str(c) for c in shipped.X.columns],
+                     shipped.B, {"source": f"shipped {spec.shipped}"}, shipped.regimes,
+                     shipped.targets)
     else:
         from dagforge.datasets import check_matrix, load_table
+        from dagforge.regimes import read_targets
 
-        path = Path(spec.file)  # type: ignore[arg-type]
-        path = path if path.is_absolute() else base / path
-        table = load_table(path, columns=spec.columns, missing=spec.missing)
+        def here(name: str) -> Path:
+            p = Path(name)
+            return p if p.is_absolute() else base / p
+
+        path = here(spec.file)  # type: ignore[arg-type]
+        targets = read_targets(here(spec.targets)) if spec.targets else None
+        table = load_table(path, columns=spec.columns, missing=spec.missing,
+                           regime=spec.regime)
         X, names = check_matrix(table.X, table.names)
-        info.update(source=f"file {path}", rows_dropped=table.n_dropped)
-        truth = None
-        if spec.truth is not None:
-            tp = Path(spec.truth)
-            truth = read_edge_list(tp if tp.is_absolute() else base / tp, names)[0]
+        truth = read_edge_list(here(spec.truth), names)[0] if spec.truth else None
+        data = _Data(X, names, truth, {"source": f"file {path}",
+                                       "rows_dropped": table.n_dropped},
+                     table.regimes, targets)
+    if spec.log:
+        if not (data.X > 0).all():
+            raise ConfigError(f"data set {spec.name!r}: log needs positive values")
+        data.X = np.log(data.X)
     if spec.standardize:
-        X = (X - X.mean(axis=0)) / X.std(axis=0)
-    return np.asarray(X, dtype=float), names, truth, info
+        data.X = (data.X - data.X.mean(axis=0)) / data.X.std(axis=0)
+    data.X = np.asarray(data.X, dtype=float)
+    return data
 
 
-def _fit_step(spec: ModelSpec, X: np.ndarray, names: list[str], truth: np.ndarray | None,
-              out: Path, data_info: dict[str, Any], seed: int, write_report: bool) -> dict:
+def _fit_step(spec: ModelSpec, data: _Data, out: Path, seed: int, write_report: bool,
+              interventions: str | None = None) -> dict:
     """Fit one model on one data set and write everything of the step to ``out``."""
     from dagforge.estimator import DagLearner
     from dagforge.rundir import write_fit
 
+    X, names, truth = data.X, data.names, data.truth
     params = spec.learner.learner_params()
     if params.get("random_state") is None:
         params["random_state"] = seed
+    if interventions is not None:
+        params["interventions"] = interventions
     learner = DagLearner(**params)
-    learner.fit(X, names=names)
+    learner.fit(X, names=names, regimes=data.regimes, targets=data.targets)
     run = write_fit(out, learner, names, {"command": "dagforge run", "model": spec.name,
-                                          "config": spec.model_dump(), "data": data_info})
+                                          "config": spec.model_dump(), "data": data.info,
+                                          "targets": data.targets})
     probability = learner.edge_probability_  # None unless the learner bootstraps
     summary: dict[str, Any] = {"n_edges": run["n_edges"], "is_dag": run["is_dag"],
                                "fit_seconds": run["seconds"]}
     warnings: list[str] = []
     if truth is not None:
         metrics = evaluate_fit(X, truth, adjacency=learner.adjacency_, W=learner.W_, seed=seed,
-                               edge_probability=probability)
+                               edge_probability=probability, targets=data.target_indices())
         warnings = metrics["warnings"]
         write_json(out / "metrics.json", metrics)
         summary.update(shd=metrics["model"]["shd"], beats_empty=metrics["beats_empty"])
@@ -278,20 +348,24 @@ def run_pipeline(config: PipelineConfig, base: Path | None = None, *,
         run_dir = (latest_run_dir(config) if resume else None) or _default_run_dir(config, base)
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = _Manifest(run_dir, config, resume)
-    n_steps = len(config.datasets) * len(config.models)
+    def models(ds: DatasetSpec) -> list[ModelSpec]:
+        return [m for m in config.models if ds.models is None or m.name in ds.models]
+
+    n_steps = sum(len(models(ds)) for ds in config.datasets)
     k = 0
     runs = []
     for ds in config.datasets:
-        X, names, truth, info = _load_data(ds, base, config.seed)
+        data = _load_data(ds, base, config.seed)
         ds_dir = run_dir / ds.name
         step = f"{ds.name}/data"
         if not manifest.done(step):
             from dagforge.rundir import write_dataset
 
             ds_dir.mkdir(parents=True, exist_ok=True)
-            write_dataset(ds_dir, X, names, truth)
-            manifest.mark(step, "done", rows=int(X.shape[0]), variables=len(names), **info)
-        for spec in config.models:
+            write_dataset(ds_dir, data.X, data.names, data.truth, data.regimes, data.targets)
+            manifest.mark(step, "done", rows=int(data.X.shape[0]), variables=len(data.names),
+                          **data.info)
+        for spec in models(ds):
             k += 1
             step = f"{ds.name}/{spec.name}"
             out = ds_dir / spec.name
@@ -299,12 +373,12 @@ def run_pipeline(config: PipelineConfig, base: Path | None = None, *,
                 log.info("[%d/%d] %s: done before, skipped", k, n_steps, step)
             else:
                 log.info("[%d/%d] %s: fitting %s (%d x %d)", k, n_steps, step,
-                         spec.learner.model, X.shape[0], X.shape[1])
+                         spec.learner.model, *data.X.shape)
                 manifest.mark(step, "running")
                 t0 = time.perf_counter()
                 try:
-                    summary = _fit_step(spec, X, names, truth, out, info, config.seed,
-                                        config.report)
+                    summary = _fit_step(spec, data, out, config.seed, config.report,
+                                        ds.interventions)
                 except DagforgeError as e:
                     manifest.mark(step, "failed", error=str(e))
                     raise

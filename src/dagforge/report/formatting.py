@@ -15,11 +15,11 @@ from dagforge.evaluation import format_number
 __all__ = ["HEADLINE_METRICS", "METRIC_COLUMNS", "format_value"]
 
 #: Metric columns of the baseline and summary tables, in this order (those present).
-METRIC_COLUMNS: tuple[str, ...] = ("shd", "shd_cpdag", "extra", "missing", "reversed",
-                                   "precision", "recall", "f1", "auprc", "auroc", "nnz",
-                                   "is_dag")
+METRIC_COLUMNS: tuple[str, ...] = ("shd", "shd_cpdag", "shd_icpdag", "extra", "missing",
+                                   "reversed", "precision", "recall", "f1", "auprc", "auroc",
+                                   "nnz", "is_dag")
 #: Metrics on which a baseline better than the model is highlighted.
-HEADLINE_METRICS = frozenset({"shd", "shd_cpdag", "f1", "auprc", "auroc"})
+HEADLINE_METRICS = frozenset({"shd", "shd_cpdag", "shd_icpdag", "f1", "auprc", "auroc"})
 
 
 def format_value(x: Any) -> str:

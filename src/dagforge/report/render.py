@@ -209,8 +209,10 @@ def _facts(inp: ReportInputs, judged: _Judged) -> dict[str, Any]:
                   "output is a DAG": is_dag(inp.adjacency), "threshold": judged.threshold})
     facts.update({k: info[k] for k in ("seed", "seconds", "stop_reason", "h", "n") if k in info})
     if judged.metrics:
-        for k in ("shd", "f1", "precision", "recall", "auprc", "shd_cpdag", "true_edges"):
-            facts[k] = judged.metrics.get(k)
+        for k in ("shd", "f1", "precision", "recall", "auprc", "shd_cpdag", "shd_icpdag",
+                  "true_edges"):
+            if k != "shd_icpdag" or k in judged.metrics:  # interventional data only
+                facts[k] = judged.metrics.get(k)
     if inp.varsortability is not None:
         facts["varsortability"] = inp.varsortability
     return facts
