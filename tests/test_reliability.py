@@ -83,7 +83,8 @@ def test_manifest_of_a_finished_fit(tmp_path, capsys, small_csv) -> None:
     assert code == 0, err
     m = manifest(out)
     assert m["complete"] is True and m["command"] == "fit" and m["format"] == "dagforge-run"
-    assert set(m["files"]) == set(FIT_FILES) - {"edge_probability.csv"}  # no bootstrap
+    assert set(m["files"]) == set(FIT_FILES) - {"edge_probability.csv",
+                                                "adjacency_probability.csv"}  # no bootstrap
     assert all(len(e["sha256"]) == 64 and e["bytes"] > 0 for e in m["files"].values())
     assert verify_run_dir(out) == []
     (out / "edges.csv").write_text("source,target,weight\n")  # edited afterwards

@@ -334,6 +334,7 @@ def test_failed_write_keeps_previous_report(tmp_path: Path,
 
 def _fake_run_dir(out: Path, *, trainer: bool) -> None:
     """A run directory as write_fit and write_dataset leave it (no fit needed)."""
+    from dagforge.graph import dag_to_cpdag
     from dagforge.rundir import write_dataset, write_fit
 
     learner = SimpleNamespace(
@@ -343,7 +344,8 @@ def _fake_run_dir(out: Path, *, trainer: bool) -> None:
         history_=[{k: v for k, v in r.items() if k != "s"} for r in SOLVER_HISTORY],
         fit_seconds_=2.5, stop_reason_="converged", h_=1e-10, threshold_=0.3,
         noise_model_="equal", residual_spread_=None, linear_noise_model_=None,
-        refine_="hill_climb", score_="gaussian", refine_scores_={})
+        refine_="hill_climb", score_="gaussian", refine_scores_={},
+        cpdag_=dag_to_cpdag(ADJ))
     write_fit(out, learner, NAMES, {"command": "fit", "data": "five.csv", "n": 300, "d": 5,
                                     "config": {"model": "linear", "seed": 7}})
     write_dataset(out, sample_five_node(n=300), NAMES, FIVE_NODE)

@@ -53,7 +53,8 @@ class FitConfig(BaseModel):
     gamma: float = Field(1.0, ge=0, allow_inf_nan=False)
     standardize: bool = False
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    #: Seed of every random choice of the fit (0 to 2**32 - 1).
+    #: Seed of every random choice of the fit (0 to 2**32 - 1); ``random_state`` (the
+    #: name in Python, ``DagLearner(random_state=...)``) is accepted for it.
     seed: Annotated[int, Strict()] | None = Field(None, ge=0, le=MAX_SEED)
     solver_options: dict[str, Any] = Field(default_factory=dict)
     model_options: dict[str, Any] = Field(default_factory=dict)
@@ -73,6 +74,15 @@ class FitConfig(BaseModel):
     regime: str | None = None
     targets: str | None = None
     interventions: Literal["perfect", "soft"] = "perfect"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _random_state_is_seed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "random_state" in data:
+            if "seed" in data:
+                raise ValueError("give seed or random_state (the same setting), not both")
+            data = {("seed" if k == "random_state" else k): v for k, v in data.items()}
+        return data
 
     @field_validator("model")
     @classmethod

@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from dagforge.data import Dataset
 from dagforge.errors import ConfigError, DataError
+from dagforge.fitted import FittedGraph
 from dagforge.graph import to_networkx
 from dagforge.inner_optimizers import get_inner
 from dagforge.knowledge import Knowledge, as_knowledge
@@ -73,7 +74,7 @@ def _with_regimes(data: Dataset, regimes: Any, targets: Any) -> Dataset:
     return data.with_regimes(regimes, targets)
 
 
-class DagLearner(BaseEstimator):
+class DagLearner(FittedGraph, BaseEstimator):
     """Learn a causal DAG from a data matrix.
 
     Parameters
@@ -139,7 +140,11 @@ class DagLearner(BaseEstimator):
     ----------
     W_ : ndarray (d, d)
         The constrained solve's continuous weights; ``weights_`` / ``adjacency_`` are
-        the output DAG's weights and 0/1 matrix; ``graph_`` the named networkx DiGraph.
+        the output DAG's weights and 0/1 matrix; ``graph_`` the named networkx DiGraph;
+        ``cpdag_`` its equivalence class (the directions the data fix) and
+        ``adjacency_df_`` / ``weights_df_`` named tables (:mod:`dagforge.fitted`);
+        ``plot()`` draws it. ``intervention_targets_``: the intervened variables of each
+        interventional regime, by index (None for observational data).
     """
 
     def __init__(
@@ -327,6 +332,9 @@ class DagLearner(BaseEstimator):
                           else params.required)
         self.feature_names_in_ = np.asarray(data.names, dtype=object)
         self.n_features_in_ = d
+        index = {name: j for j, name in enumerate(data.names)}
+        self.intervention_targets_ = (None if data.observational else  # type: ignore[union-attr]
+                                      [[index[v] for v in t] for t in data.targets.values() if t])
         self.threshold_ = float(result.threshold)
         self.h_ = float(solve.h)
         self.stop_reason_ = solve.stop_reason.value

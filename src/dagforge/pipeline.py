@@ -344,6 +344,10 @@ def run_pipeline(config: PipelineConfig, base: Path | None = None, *,
     """Run every step of ``config`` (paths in it relative to ``base``); returns the run
     directory. With ``resume``, steps the manifest marks done are skipped."""
     base = base or Path.cwd()
+    if config.report:
+        from dagforge.extras import require
+
+        require("report", "matplotlib", "a pipeline's HTML reports (or set report: false)")
     if run_dir is None:
         run_dir = (latest_run_dir(config) if resume else None) or _default_run_dir(config, base)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -38,8 +38,10 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from tqdm import tqdm
 
+from dagforge import progress as progress_bars
 from dagforge.data import Dataset
 from dagforge.errors import ConfigError
+from dagforge.fitted import FittedGraph
 from dagforge.graph import to_networkx
 from dagforge.models.linear import covariance
 from dagforge.models.registry import get_model
@@ -191,7 +193,7 @@ def bootstrap_edge_probability(
     d = X.d if isinstance(X, Dataset) else X.shape[1]
     out = np.zeros((n_boot, d, d), dtype=np.int8)  # [n_boot, d, d]
     bar = tqdm(total=n_boot, desc="bootstrap", file=sys.stderr, leave=False,
-               disable=not (progress and sys.stderr.isatty()))
+               disable=not (progress and progress_bars.enabled()))
     refits = parallel_imap(_Refit(learner, X, names), seeds, n_jobs=n_jobs, backend=backend)
     try:
         for b, adjacency in enumerate(refits):
@@ -219,7 +221,7 @@ def stable_weights(learner: Any, X: np.ndarray, A: np.ndarray) -> np.ndarray:
     return np.where(A, learner.weights_ if W is None else W, 0.0)
 
 
-class BootstrapDagLearner(BaseEstimator):
+class BootstrapDagLearner(FittedGraph, BaseEstimator):
     """A structure learner with bootstrap edge probabilities (and stability selection).
 
     Parameters
@@ -331,3 +333,13 @@ class BootstrapDagLearner(BaseEstimator):
     def graph_(self) -> nx.DiGraph:
         """The output DAG as a networkx DiGraph with variable names and edge weights."""
         return to_networkx(self.weights_, [str(n) for n in self.feature_names_in_])
+
+    @property
+    def intervention_targets_(self) -> list[list[int]] | None:
+        """The fitted learner's intervention targets (for ``cpdag_``)."""
+        return getattr(self.learner_, "intervention_targets_", None)
+
+    @property
+    def allowed_(self) -> np.ndarray | None:
+        """The fitted learner's allowed edges (prior knowledge, for ``cpdag_``)."""
+        return getattr(self.learner_, "allowed_", None)

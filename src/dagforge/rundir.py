@@ -34,15 +34,15 @@ import torch
 from dagforge import __version__
 from dagforge._io import atomic_open, write_json
 from dagforge.errors import DataError
-from dagforge.graph import is_dag, write_adjacency, write_edge_list
+from dagforge.graph import is_dag, write_adjacency, write_cpdag, write_edge_list
 from dagforge.train import write_history_csv
 
 __all__ = ["FIT_FILES", "MANIFEST_FILE", "RunManifest", "verify_run_dir", "versions",
            "write_dataset", "write_fit"]
 
-#: The files :func:`write_fit` writes (``edge_probability.csv`` after bootstrap refits).
-FIT_FILES = ("weights.csv", "edges.csv", "adjacency.csv", "history.csv", "run.json",
-             "edge_probability.csv")
+#: The files :func:`write_fit` writes (the probabilities after bootstrap refits).
+FIT_FILES = ("weights.csv", "edges.csv", "adjacency.csv", "cpdag.csv", "history.csv",
+             "run.json", "edge_probability.csv", "adjacency_probability.csv")
 #: The manifest of a run directory (:class:`RunManifest`).
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "dagforge-run"
@@ -86,11 +86,13 @@ def write_fit(out: Path, learner: Any, names: Sequence[str], info: Mapping[str, 
     write_adjacency(out / "weights.csv", learner.W_, names)
     write_edge_list(out / "edges.csv", learner.weights_, names)
     write_adjacency(out / "adjacency.csv", learner.adjacency_, names)
+    write_cpdag(out / "cpdag.csv", learner.cpdag_, names)
     write_history_csv(out / "history.csv", learner.train_history_ or learner.history_)
-    if getattr(learner, "edge_probability_", None) is not None:
-        write_adjacency(out / "edge_probability.csv", learner.edge_probability_, names)
-    else:  # not from an earlier fit into the same directory
-        (out / "edge_probability.csv").unlink(missing_ok=True)
+    for name in ("edge_probability", "adjacency_probability"):
+        if getattr(learner, f"{name}_", None) is not None:
+            write_adjacency(out / f"{name}.csv", getattr(learner, f"{name}_"), names)
+        else:  # not from an earlier fit into the same directory
+            (out / f"{name}.csv").unlink(missing_ok=True)
     # the mini-batch trainer logs each step's gradient norm before clipping; the
     # solvers log per-term gradient norms at the end of every outer step
     step_norms = [r["grad_norm_max"] for r in learner.train_history_ if "grad_norm_max" in r]

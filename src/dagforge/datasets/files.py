@@ -122,6 +122,9 @@ def _read_parquet(path: Path, check_header: Callable[[list[str]], None]
                   ) -> tuple[list[str], pd.DataFrame]:
     """Raw column names and the data of a Parquet file (pandas index columns dropped);
     ``check_header`` sees the names before the data is read."""
+    from dagforge.extras import require
+
+    require("parquet", "pyarrow", "reading a Parquet file")
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -23,8 +23,8 @@ Modules
 * :mod:`dagforge.graph.cpdag`: :func:`dag_to_cpdag` (v-structures, Meek's rules),
   :func:`dag_to_icpdag` (the class the experiments leave);
 * :mod:`dagforge.graph.convert`: networkx and lingam converters, :func:`align_graphs`;
-* :mod:`dagforge.graph.files`: edge-list and adjacency CSV files (:func:`read_graph`
-  tells them apart by the header).
+* :mod:`dagforge.graph.files`: edge-list, adjacency and CPDAG CSV files
+  (:func:`read_graph` tells edge lists and adjacencies apart by the header).
 
 Every name is importable from :mod:`dagforge.graph` itself.
 """
@@ -43,9 +43,11 @@ from dagforge.graph.cpdag import dag_to_cpdag, dag_to_icpdag
 from dagforge.graph.dag import is_dag, threshold_to_dag, topological_order
 from dagforge.graph.files import (
     read_adjacency,
+    read_cpdag,
     read_edge_list,
     read_graph,
     write_adjacency,
+    write_cpdag,
     write_edge_list,
 )
 
@@ -58,6 +60,7 @@ __all__ = [
     "from_networkx",
     "is_dag",
     "read_adjacency",
+    "read_cpdag",
     "read_edge_list",
     "read_graph",
     "threshold_to_dag",
@@ -65,5 +68,6 @@ __all__ = [
     "to_networkx",
     "topological_order",
     "write_adjacency",
+    "write_cpdag",
     "write_edge_list",
 ]

@@ -58,7 +58,8 @@ def dag_to_cpdag(B: np.ndarray) -> np.ndarray:
     return (D | U).astype(int)
 
 
-def dag_to_icpdag(B: np.ndarray, targets: Iterable[Sequence[int]]) -> np.ndarray:
+def dag_to_icpdag(B: np.ndarray, targets: Iterable[Sequence[int]],
+                  oriented: np.ndarray | None = None) -> np.ndarray:
     """The interventional essential graph of the DAG ``B`` under experiments whose
     targets (variable indices) are ``targets``, one set per regime.
 
@@ -69,6 +70,8 @@ def dag_to_icpdag(B: np.ndarray, targets: Iterable[Sequence[int]]) -> np.ndarray
     So: the CPDAG's v-structures, plus the edges cut by some target set oriented as
     in ``B``, closed under Meek's rules R1-R4 (R4 is needed with such known
     orientations; Meek 1995). With no targets it is :func:`dag_to_cpdag`.
+    ``oriented`` (bool, d x d) adds orientations known otherwise (background
+    knowledge: an edge of ``B`` whose reverse is forbidden), closed the same way.
 
     Returns
     -------
@@ -102,6 +105,8 @@ def dag_to_icpdag(B: np.ndarray, targets: Iterable[Sequence[int]]) -> np.ndarray
         inside = np.zeros(d, dtype=bool)
         inside[list(T)] = True
         D |= B & (inside[:, None] != inside[None, :])  # edges with one end in T
+    if oriented is not None:
+        D |= B & (np.asarray(oriented) != 0)
     U = adj & ~D & ~D.T
     while True:
         D, U = _apply_meek_rules(D, U, nonadj)

@@ -4,7 +4,9 @@ one-line :class:`~dagforge.errors.GraphError` messages).
 * edge list CSV: header ``source,target`` or ``source,target,weight``, one edge
   a row, variables named;
 * adjacency CSV: a header row and a first column of variable names, row =
-  parent, column = child, entries are weights (0 = no edge).
+  parent, column = child, entries are weights (0 = no edge);
+* CPDAG CSV: header ``source,target,kind``, ``kind`` ``directed`` (the direction is
+  fixed) or ``undirected`` (either direction fits the data; listed once).
 
 :func:`read_graph` tells them apart by the header.
 """
@@ -23,8 +25,8 @@ from dagforge._io import write_text
 from dagforge.errors import GraphError
 from dagforge.graph._common import as_square, check_names, default_names, format_weight
 
-__all__ = ["read_adjacency", "read_edge_list", "read_graph", "write_adjacency",
-           "write_edge_list"]
+__all__ = ["read_adjacency", "read_cpdag", "read_edge_list", "read_graph", "write_adjacency",
+           "write_cpdag", "write_edge_list"]
 
 
 def write_edge_list(
@@ -87,6 +89,43 @@ def _parse_float(s: str, where: str) -> float:
     if not np.isfinite(x):
         raise GraphError(f"{where}: weight {s!r} is not finite")
     return x
+
+
+def write_cpdag(path: str | os.PathLike[str], C: np.ndarray,
+                names: Sequence[str] | None = None) -> None:
+    """Write the CPDAG ``C`` (:func:`dagforge.graph.dag_to_cpdag`'s format) as
+    ``source,target,kind`` rows: each directed edge, then each undirected one once."""
+    C = as_square(C) != 0
+    names = list(names) if names is not None else default_names(C.shape[0])
+    check_names(names, C.shape[0])
+    buf = io.StringIO()
+    wr = csv.writer(buf, lineterminator="\n")
+    wr.writerow(["source", "target", "kind"])
+    for i, j in zip(*np.nonzero(C & ~C.T), strict=True):
+        wr.writerow([names[i], names[j], "directed"])
+    for i, j in zip(*np.nonzero(np.triu(C & C.T)), strict=True):
+        wr.writerow([names[i], names[j], "undirected"])
+    write_text(path, buf.getvalue())
+
+
+def read_cpdag(path: str | os.PathLike[str], names: Sequence[str]) -> np.ndarray:
+    """Read a CPDAG CSV (:func:`write_cpdag`) over the variables ``names``: ``C[i, j] = 1,
+    C[j, i] = 0`` for ``i -> j`` and both 1 for ``i - j``."""
+    rows = _read_rows(path)
+    if [h.lower() for h in rows[0]] != ["source", "target", "kind"]:
+        raise GraphError(f"{path}: a CPDAG file needs the header 'source,target,kind'")
+    index = {n: k for k, n in enumerate(names)}
+    C = np.zeros((len(names), len(names)), dtype=int)
+    for k, r in enumerate(rows[1:], start=2):
+        if len(r) != 3 or r[2] not in ("directed", "undirected"):
+            raise GraphError(f"{path}, line {k}: expected source,target,directed|undirected")
+        if r[0] not in index or r[1] not in index:
+            raise GraphError(f"{path}, line {k}: unknown variable in {r[0]!r}, {r[1]!r}")
+        i, j = index[r[0]], index[r[1]]
+        C[i, j] = 1
+        if r[2] == "undirected":
+            C[j, i] = 1
+    return C
 
 
 def read_edge_list(

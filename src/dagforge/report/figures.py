@@ -21,11 +21,9 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch
 
-from dagforge.evaluation import edge_scores, edge_status, finite_or_none
-from dagforge.graph import is_dag, topological_order
+from dagforge.drawing import draw_graph
+from dagforge.evaluation import edge_scores, finite_or_none
 from dagforge.metrics import auprc
 from dagforge.report.formatting import format_value
 from dagforge.report.inputs import ReportInputs
@@ -46,14 +44,6 @@ __all__ = [
 DPI = 100
 #: At most this many names are written on a heatmap axis (every k-th above it).
 MAX_TICK_LABELS = 60
-
-_EDGE_STYLE = {  # status -> (colour, line style)
-    "correct": ("#2ca02c", "-"),
-    "extra": ("#d62728", "-"),
-    "reversed": ("#ff7f0e", "-"),
-    "missing": ("#7f7f7f", "--"),
-    "estimated": ("#1f77b4", "-"),
-}
 
 # history columns grouped into the panels of the training figure
 _TRAINING_PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -156,58 +146,17 @@ def plot_adjacency(inp: ReportInputs) -> Figure:
     return fig
 
 
-def _layout(d: int, edges: Sequence[tuple[int, int, str]]) -> np.ndarray:
-    """Node positions (d x 2) on a circle, clockwise in a topological order of the
-    drawn edges that are not missing ones (ties by index), so that edges of the
-    estimate run forward around the circle; readable for any d up to the limit
-    and for disconnected graphs (a spring layout piles the nodes of a small
-    component into a dot)."""
-    A = np.zeros((d, d), dtype=bool)
-    for i, j, status in edges:
-        if status != "missing":
-            A[i, j] = True
-    order = topological_order(A) if is_dag(A) else list(range(d))
-    angle = np.pi / 2 - 2 * np.pi * np.arange(d) / max(d, 1)
-    xy = np.empty((d, 2))
-    xy[np.asarray(order, dtype=int)] = np.column_stack([np.cos(angle), np.sin(angle)])
-    return xy
-
-
 def plot_graph(inp: ReportInputs) -> Figure:
-    """The graph with variable names; with a truth, edges coloured by their status."""
-    d = inp.d
+    """The graph with variable names in layers of its causal order
+    (:func:`dagforge.drawing.draw_graph`); with a truth, edges coloured by their
+    status; directions the data do not fix without arrowheads."""
     assert inp.adjacency is not None
-    edges = edge_status(inp.adjacency, inp.true)
-    xy = _layout(d, edges)
-    size = float(np.clip(4.0 + 0.16 * d, 5.0, 11.0))
+    size = float(np.clip(4.0 + 0.16 * inp.d, 5.0, 11.0))
     fig = _figure(size, size)
-    ax = fig.add_subplot()
-    node_pts = float(np.clip(26.0 - 0.3 * d, 10.0, 24.0))  # node diameter in points
-    font = float(np.clip(11.0 - 0.08 * d, 5.5, 10.0))
-    for i, j, status in edges:
-        colour, style = _EDGE_STYLE[status]
-        ax.add_patch(FancyArrowPatch(
-            tuple(xy[i]), tuple(xy[j]), arrowstyle="-|>", mutation_scale=11,
-            shrinkA=node_pts / 2 + 1, shrinkB=node_pts / 2 + 1,
-            connectionstyle="arc3,rad=0.08", color=colour, linestyle=style,
-            linewidth=1.6 if status != "missing" else 1.2, zorder=1))
-    ax.scatter(xy[:, 0], xy[:, 1], s=node_pts ** 2, c="#e8eef7", edgecolors="#34495e",
-               linewidths=1.0, zorder=2)
-    for k, name in enumerate(inp.names):
-        ax.text(xy[k, 0], xy[k, 1], name, ha="center", va="center", fontsize=font, zorder=3,
-                parse_math=False,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.6})
-    counts = {s: sum(1 for *_, t in edges if t == s) for s in _EDGE_STYLE}
-    handles = [Line2D([], [], color=_EDGE_STYLE[s][0], linestyle=_EDGE_STYLE[s][1],
-                      label=f"{s} ({counts[s]})")
-               for s in _EDGE_STYLE if counts[s] or (inp.true is not None and s != "estimated")]
-    if handles:
-        ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.85)
-    ax.set_aspect("equal")
-    ax.margins(0.08)
-    ax.set_axis_off()
-    ax.set_title("estimated graph" + (" against the truth" if inp.true is not None else ""),
-                 fontsize=11)
+    draw_graph(fig.add_subplot(), inp.adjacency, inp.names, weights=inp.weights,
+               probability=inp.edge_probability, cpdag=inp.cpdag, truth=inp.true,
+               title="estimated graph" + (" against the truth" if inp.true is not None
+                                          else ""))
     return fig
 
 

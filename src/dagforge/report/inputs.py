@@ -22,7 +22,7 @@ import numpy as np
 
 from dagforge.errors import DagforgeError, DataError, GraphError
 from dagforge.evaluation import compute_baselines, finite_or_none
-from dagforge.graph import is_dag, read_adjacency, read_edge_list
+from dagforge.graph import dag_to_cpdag, is_dag, read_adjacency, read_cpdag, read_edge_list
 from dagforge.metrics import varsortability
 
 __all__ = ["ReportInputs", "inputs_from_run_dir"]
@@ -80,6 +80,10 @@ class ReportInputs:
     threshold : float, optional
         The threshold that produced the output graph (marked on the threshold
         curve).
+    cpdag : ndarray of shape (d, d), optional
+        The output's equivalence class (:func:`dagforge.graph.dag_to_cpdag`, or with
+        experiments :func:`~dagforge.graph.dag_to_icpdag`): an edge undirected there is
+        a direction the data do not fix. Default: the CPDAG of ``adjacency``.
     config, versions, info : dict, optional
         Shown as tables; ``info`` holds e.g. the seed, timings, stop reason.
     title, dataset, model : str, optional
@@ -97,6 +101,7 @@ class ReportInputs:
     warnings: list[str] = field(default_factory=list)
     varsortability: float | None = None
     threshold: float | None = None
+    cpdag: np.ndarray | None = None
     config: dict[str, Any] | None = None
     versions: dict[str, str] | None = None
     info: dict[str, Any] | None = None
@@ -124,6 +129,10 @@ class ReportInputs:
             raise GraphError("adjacency has a self-loop (non-zero diagonal)")
         if self.weights is None:
             self.weights = np.where(self.adjacency != 0, self.W, 0.0)
+        if self.cpdag is not None:
+            self.cpdag = (_square(self.cpdag, d, "cpdag") != 0).astype(int)
+        elif is_dag(self.adjacency):
+            self.cpdag = dag_to_cpdag(self.adjacency)
         if self.true is not None:
             self.true = _square(self.true, d, "true")
         if self.edge_probability is not None:
@@ -304,6 +313,7 @@ def inputs_from_run_dir(
     if seed is not None:
         info.setdefault("seed", seed)
     B = _matrix_input(true, run / "true_edges.csv", names)
+    cpdag = read_cpdag(run / "cpdag.csv", names) if (run / "cpdag.csv").is_file() else None
     known = _read_saved_metrics(run, baselines, info)
     vs = None
     if B is not None and (run / "data.csv").is_file():
@@ -315,7 +325,7 @@ def inputs_from_run_dir(
         names=names, W=W, adjacency=adjacency, weights=weights, true=B, history=history,
         edge_probability=_matrix_input(edge_probability, run / "edge_probability.csv", names),
         baselines=known, warnings=list(warnings), varsortability=vs,
-        threshold=finite_or_none(meta.get("threshold")), config=config,
+        threshold=finite_or_none(meta.get("threshold")), cpdag=cpdag, config=config,
         versions=meta.get("versions") if isinstance(meta.get("versions"), dict) else None,
         info=info, title=title or f"dagforge report: {run.resolve().name}",
         dataset=data if isinstance(data, str) else run.resolve().name,

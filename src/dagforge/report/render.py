@@ -31,7 +31,7 @@ from dagforge.evaluation import (
     report_warnings,
     threshold_sweep,
 )
-from dagforge.graph import is_dag
+from dagforge.graph import dag_to_cpdag, is_dag
 from dagforge.metrics import auprc, auroc, edge_counts, evaluate
 from dagforge.report import figures
 from dagforge.report.formatting import HEADLINE_METRICS, METRIC_COLUMNS, format_value
@@ -240,6 +240,16 @@ def _baseline_table(metrics: Mapping[str, Any] | None,
             "row_classes": ["model" if name == "model" else "" for name, _ in rows_src]}
 
 
+def _direction(inp: ReportInputs, i: int, j: int) -> str:
+    """What fixes the direction of the output's edge ``i -> j``: its equivalence class
+    (``inp.cpdag``) against the observational one."""
+    assert inp.cpdag is not None and inp.adjacency is not None
+    if inp.cpdag[i, j] and inp.cpdag[j, i]:
+        return "not fixed by the data"
+    C = dag_to_cpdag(inp.adjacency) if is_dag(inp.adjacency) else inp.cpdag
+    return "fixed by the experiments" if C[i, j] and C[j, i] else "fixed by the data"
+
+
 def _edge_table(inp: ReportInputs) -> dict[str, Any]:
     """Edges by status (missing last) and score; at most :data:`MAX_EDGE_ROWS` rows."""
     assert inp.weights is not None
@@ -247,6 +257,8 @@ def _edge_table(inp: ReportInputs) -> dict[str, Any]:
     S = edge_scores(inp.W)
     edges.sort(key=lambda e: (e[2] == "missing", -S[e[0], e[1]]))
     header = ["source", "target", "weight", "|W| score"]
+    if inp.cpdag is not None:
+        header.append("direction")
     if inp.true is not None:
         header += ["true weight", "status"]
     if inp.edge_probability is not None:
@@ -255,6 +267,8 @@ def _edge_table(inp: ReportInputs) -> dict[str, Any]:
     for i, j, status in edges[:MAX_EDGE_ROWS]:
         weight = float(inp.weights[i, j]) if status != "missing" else None
         row = [(inp.names[i], "l"), (inp.names[j], "l"), (weight, ""), (float(S[i, j]), "")]
+        if inp.cpdag is not None:
+            row.append((_direction(inp, i, j) if status != "missing" else "", "l"))
         if inp.true is not None:
             row += [(float(inp.true[i, j]), ""), (status, "l")]
         if inp.edge_probability is not None:

@@ -68,6 +68,7 @@ from torch.optim import Adam
 from torch.optim.lr_scheduler import LRScheduler
 from tqdm import tqdm
 
+from dagforge import progress
 from dagforge.errors import ConfigError, DataError, SolverError
 from dagforge.solvers.base import InnerResult, Problem
 from dagforge.train.config import TrainConfig
@@ -305,7 +306,7 @@ class Trainer:
             start_plateau(self._scheduler, st.best_val)
         problem.module.train()
         bar = tqdm(total=cfg.max_epochs, initial=st.epoch, desc=f"inner {st.call}", leave=False,
-                   file=sys.stderr, disable=not (cfg.progress and sys.stderr.isatty()))
+                   file=sys.stderr, disable=not (cfg.progress and progress.enabled()))
         try:
             stopped, lr = self._epochs(problem, train, val_rows, st, terms, bar)
         finally:
