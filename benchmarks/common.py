@@ -34,6 +34,18 @@ def source_id() -> str:
 SOURCE = source_id()
 
 
+def commit() -> tuple[str, bool]:
+    """The commit the source is at, and whether ``src/`` has uncommitted changes."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root,
+                          capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=root,
+                           capture_output=True, text=True).stdout.strip() != ""
+    return head, dirty
+
+
 def record_key(r: dict, fields: Iterable[str] = KEY_FIELDS) -> tuple:
     return tuple(r[f] for f in fields)
 

@@ -63,7 +63,7 @@ torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from common import Records, fmt, median  # noqa: E402
+from common import Records, commit, fmt, median  # noqa: E402
 
 DATA = HERE / "data" / "interventional"
 JSONL = HERE / "results" / "interventional.jsonl"
@@ -71,15 +71,6 @@ REPORT = HERE / "results" / "interventional.md"
 SDCD_PYTHON = ROOT / ".venv-sdcd" / "bin" / "python"
 RECORDS = Records(JSONL, key=lambda r: (r["set"], r["method"]))
 log = logging.getLogger("bench.interventional")
-
-
-def commit() -> tuple[str, bool]:
-    """The commit the source is at, and whether ``src/`` has uncommitted changes."""
-    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT,
-                           capture_output=True, text=True).stdout.strip() != ""
-    return head, dirty
 
 
 COMMIT, DIRTY = commit()

@@ -51,6 +51,9 @@ class Dataset:
         Variable names, one per column.
     types : tuple of VarType
         Type of each column (default: all continuous).
+    levels : tuple
+        Per column, the names of its levels (a discrete column's values are the codes
+        ``0 .. k-1``), or None for a continuous column.
     regimes : ndarray of shape (n,), optional
         Regime label of each row (None: every row is observational).
     targets : mapping, optional
@@ -62,6 +65,7 @@ class Dataset:
     values: np.ndarray
     names: tuple[str, ...]
     types: tuple[VarType, ...] = ()
+    levels: tuple[tuple[str, ...] | None, ...] = ()
     regimes: np.ndarray | None = None
     targets: Mapping[Any, tuple[str, ...]] | None = field(default=None)
 
@@ -73,6 +77,13 @@ class Dataset:
             object.__setattr__(self, "types", (VarType.CONTINUOUS,) * d)
         elif len(self.types) != d:
             raise DataError(f"dataset: {len(self.types)} column types for {d} columns")
+        if not self.levels:
+            object.__setattr__(self, "levels", tuple(
+                None if t is VarType.CONTINUOUS
+                else tuple(str(v) for v in np.unique(self.values[:, j]).astype(int))
+                for j, t in enumerate(self.types)))
+        elif len(self.levels) != d:
+            raise DataError(f"dataset: {len(self.levels)} level lists for {d} columns")
         if (self.regimes is None) != (self.targets is None):
             raise DataError("dataset: regime labels and targets come together")
         if self.regimes is not None and len(self.regimes) != n:
@@ -81,13 +92,33 @@ class Dataset:
     # ------------------------------------------------------------------ builders
     @classmethod
     def from_matrix(cls, X: Any, names: Sequence[str] | None = None,
-                    types: Sequence[VarType | str] | None = None) -> Dataset:
-        """Check an array or DataFrame (:func:`dagforge.datasets.check_matrix`) and wrap it."""
-        from dagforge.datasets.tables import check_matrix
+                    types: Mapping[str, VarType | str] | Sequence[VarType | str] | None = None
+                    ) -> Dataset:
+        """Check an array or DataFrame and wrap it: column types inferred or given
+        (``types``: a mapping name -> type, or one type per column), discrete columns
+        encoded as codes (:func:`dagforge.datasets.validation.check_table`)."""
+        from dagforge.datasets.validation import check_table
 
-        values, checked = check_matrix(X, names)
-        kinds = tuple(VarType(t) for t in types) if types is not None else ()
-        return cls(values=values, names=tuple(checked), types=kinds)
+        if types is not None and not isinstance(types, Mapping):
+            given = list(types)
+            col_names = (list(names) if names is not None else
+                         [str(c) for c in X.columns] if hasattr(X, "columns") else
+                         [f"x{j}" for j in range(np.shape(X)[1])])
+            if len(given) != len(col_names):
+                raise DataError(f"dataset: {len(given)} column types for {len(col_names)} "
+                                "columns")
+            types = dict(zip(col_names, given, strict=True))
+        values, checked, kinds, levels = check_table(X, names, types)
+        return cls(values=values, names=tuple(checked), types=kinds, levels=levels)
+
+    @property
+    def discrete(self) -> bool:
+        """Every column is binary or categorical."""
+        return all(t is not VarType.CONTINUOUS for t in self.types)
+
+    def cardinalities(self) -> np.ndarray:
+        """Levels of each column (0 for a continuous one); shape (d,)."""
+        return np.array([0 if lv is None else len(lv) for lv in self.levels])
 
     def with_regimes(self, regimes: Any, targets: Mapping[Any, Sequence[str]]) -> Dataset:
         """The same table with a regime label per row and the targets of each regime,
@@ -105,9 +136,15 @@ class Dataset:
         return replace(self, values=values)
 
     def standardized(self) -> Dataset:
-        """Every column centred and scaled to unit variance (population sd)."""
+        """Every continuous column centred and scaled to unit variance (population sd);
+        discrete columns keep their codes."""
         X = self.values
-        return self.with_values((X - X.mean(axis=0)) / X.std(axis=0))
+        if self.continuous:  # the whole matrix at once (the summation order users get)
+            return self.with_values((X - X.mean(axis=0)) / X.std(axis=0))
+        cont = np.array([t is VarType.CONTINUOUS for t in self.types])
+        Z = X.copy()
+        Z[:, cont] = (X[:, cont] - X[:, cont].mean(axis=0)) / X[:, cont].std(axis=0)
+        return self.with_values(Z)
 
     def rows(self, index: np.ndarray) -> Dataset:
         """The rows ``index`` (e.g. a bootstrap resample), regime labels kept."""

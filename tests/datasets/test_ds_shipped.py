@@ -109,7 +109,8 @@ def test_gaussian_bn_bad_arguments() -> None:
 
 def test_list_and_load_dataset() -> None:
     assert list_datasets() == ["sachs", "sachs-interventional", "ecoli70", "magic-niab",
-                               "magic-irri", "arth150"]
+                               "magic-irri", "arth150", "asia", "sachs-discrete", "child",
+                               "insurance", "alarm"]
     X, B = load_dataset("sachs", n=5)  # n is ignored for Sachs
     assert X.shape == (853, 11) and B.sum() == 17
     X1, W = load_dataset("arth150")

@@ -38,6 +38,16 @@ def _interventional(name: str, noise: str = "unequal") -> Callable[[], ParentSco
     return make
 
 
+def _typed(name: str, discrete: float) -> Callable[[], ParentScore]:
+    def make() -> ParentScore:
+        from dagforge.simulate import simulate_mixed
+
+        sim = simulate_mixed(d=5, k=1.5, n=400, discrete=discrete,
+                             rng=np.random.default_rng(4))
+        return build_score(name, sim.dataset(), penalty=1.0, gamma=0.5)
+    return make
+
+
 #: name -> a factory of a score on a small problem
 SCORE_CASES: dict[str, Callable[[], ParentScore]] = {
     "gaussian-unequal": _gaussian("unequal"),
@@ -45,6 +55,9 @@ SCORE_CASES: dict[str, Callable[[], ParentScore]] = {
     "interventional-unequal": _interventional("gaussian-interventional"),
     "interventional-equal": _interventional("gaussian-interventional", "equal"),
     "soft": _interventional("gaussian-soft"),
+    "discrete-bic": _typed("discrete-bic", 1.0),
+    "bdeu": _typed("bdeu", 1.0),
+    "degenerate-gaussian": _typed("degenerate-gaussian", 0.5),
 }
 
 
@@ -133,10 +146,37 @@ def test_the_gaussian_bic_is_the_closed_form() -> None:
 
 def test_registry_refuses_data_a_score_cannot_score() -> None:
     assert "gaussian" in SCORES and get_score("gaussian").noise_models[0] == "unequal"
-    text = Dataset.from_matrix(sample_five_node(20), types=["categorical"] + ["continuous"] * 4)
+    X = sample_five_node(20)
+    X[:, 0] = np.arange(20) % 3  # a column of three levels
+    text = Dataset.from_matrix(X, types=["categorical"] + ["continuous"] * 4)
     with pytest.raises(DataError, match="score 'gaussian' cannot score these data: not every"):
         build_score("gaussian", text)
     with pytest.raises(DataError, match="no 'both' noise model"):
         build_score("gaussian", Dataset.from_matrix(sample_five_node(20)), noise="both")
     with pytest.raises(ConfigError, match="unknown score"):
         get_score("bdeu-typo")
+
+
+def test_the_multinomial_bic_is_the_closed_form() -> None:
+    from dagforge.simulate import simulate_mixed
+
+    data = simulate_mixed(d=4, k=1, n=300, discrete=1.0, rng=np.random.default_rng(2)).dataset()
+    s = build_score("discrete-bic", data)
+    X, r = data.values.astype(int), data.cardinalities()
+    j, p = 2, 0
+    ll = 0.0
+    for a in range(r[p]):
+        rows = X[:, p] == a
+        counts = np.bincount(X[rows, j], minlength=r[j])
+        nz = counts > 0
+        ll += (counts[nz] * np.log(counts[nz] / rows.sum())).sum()
+    assert s.stat(j, [p]) == pytest.approx(-ll)
+    assert s.penalty(j, [p]) == pytest.approx(0.5 * np.log(300) * (r[j] - 1) * r[p])
+
+
+def test_the_block_score_of_continuous_data_is_the_gaussian_bic() -> None:
+    data = Dataset.from_matrix(sample_five_node(400, seed=3))
+    dg = build_score("degenerate-gaussian", data, gamma=0.5)
+    g = build_score("gaussian", data, gamma=0.5)
+    A = FIVE_NODE != 0
+    assert dg.score(A) == pytest.approx(g.score(A), rel=1e-9)

@@ -307,7 +307,9 @@ class ShippedData(NamedTuple):
 
 def list_datasets() -> list[str]:
     """Names accepted by :func:`load_dataset` and :func:`load_shipped`."""
-    return ["sachs", "sachs-interventional", *get_args(BNName)]
+    from dagforge.datasets.discrete_bn import DiscreteBNName
+
+    return ["sachs", "sachs-interventional", *get_args(BNName), *get_args(DiscreteBNName)]
 
 
 def load_shipped(name: str, n: int | None = None,
@@ -326,7 +328,9 @@ def load_dataset(
     """Load a shipped data set by name: ``(X, W_true)``.
 
     ``"sachs"`` returns the fixed 853 observational cells (``n`` and ``rng`` are
-    ignored) and the 0/1 consensus graph. A Gaussian BN name draws ``n``
+    ignored) and the 0/1 consensus graph. A discrete network
+    (:mod:`dagforge.datasets.discrete_bn`) draws ``n`` rows of categorical columns. A
+    Gaussian BN name draws ``n``
     samples (default :data:`DEFAULT_N` = 1000) with ``rng``, which may be a
     Generator, an integer seed, or ``None`` for seed 0 (so that the default
     call is reproducible); it returns the weighted true graph.
@@ -340,4 +344,8 @@ def load_dataset(
         return X, B
     if rng is None or (isinstance(rng, int | np.integer) and not isinstance(rng, bool)):
         rng = np.random.default_rng(0 if rng is None else int(rng))
-    return load_gaussian_bn(name, DEFAULT_N if n is None else n, rng)  # type: ignore[arg-type]
+    if name in get_args(BNName):
+        return load_gaussian_bn(name, DEFAULT_N if n is None else n, rng)  # type: ignore
+    from dagforge.datasets.discrete_bn import load_discrete_bn
+
+    return load_discrete_bn(name, DEFAULT_N if n is None else n, rng)  # type: ignore

@@ -7,7 +7,7 @@ the helpers here for its messages.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,7 @@ import pandas as pd
 from dagforge.errors import DataError
 from dagforge.graph import default_names
 
-__all__ = ["MAX_VARIABLES", "MIN_COLUMNS", "MIN_ROWS", "check_matrix"]
+__all__ = ["MAX_VARIABLES", "MIN_COLUMNS", "MIN_ROWS", "check_matrix", "check_table"]
 
 MIN_COLUMNS = 2
 """A structure needs at least two variables."""
@@ -204,6 +204,38 @@ def check_matrix(
     out = np.ascontiguousarray(out, dtype=np.float64)
     _check_values(out, final, source)
     return out, final
+
+
+def check_table(
+    X: Any, names: Sequence[str] | None = None, types: Mapping[str, Any] | None = None,
+    source: str = "data",
+) -> tuple[np.ndarray, list[str], tuple[Any, ...], tuple[tuple[str, ...] | None, ...]]:
+    """Check a data table whose columns may be discrete: ``(values, names, types,
+    levels)``, discrete columns encoded as codes (:mod:`dagforge.datasets.types`), then
+    the checks of :func:`check_matrix` on the values.
+
+    ``types`` maps column names to ``"continuous"``, ``"binary"`` or ``"categorical"``;
+    unnamed columns get their inferred type.
+    """
+    from dagforge.datasets.types import encode_columns
+
+    if isinstance(X, pd.DataFrame):
+        final = _resolve_names(names, [str(c) for c in X.columns], X.shape[1], source)
+        frame = X.set_axis(final, axis=1)
+    else:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise DataError(
+                f"{source}: needs a 2-D table (n samples x d variables), got {arr.ndim}-D "
+                f"with shape {arr.shape}"
+            )
+        final = _resolve_names(names, default_names(arr.shape[1]), arr.shape[1], source)
+        frame = pd.DataFrame(arr, columns=final)
+    check_width(len(final), source)
+    values, kinds, levels = encode_columns(frame, types, source)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    _check_values(values, final, source)
+    return values, final, kinds, levels
 
 
 def _resolve_names(

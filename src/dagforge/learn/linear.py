@@ -79,7 +79,10 @@ def solve(S: Moments, loss_name: str, params: FitParams) -> SolverResult:
 def run(data: Dataset, params: FitParams) -> FitResult:
     """Solve, threshold and (with ``params.refine == "hill_climb"``) refine; see the
     module docstring."""
-    data.require_continuous("the linear model")
+    if not data.continuous:  # binary / categorical columns: on their embedding
+        from dagforge.learn import typed
+
+        return typed.run(data, params)
     X = data.values
     d = data.d
     first = policy.first_linear_loss(params.loss, get_score(params.score))

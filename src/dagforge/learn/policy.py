@@ -62,15 +62,21 @@ NONLINEAR_NLL_SPREAD = 0.05
 
 def score_name(score: str, data: Dataset, interventions: str = "perfect") -> str:
     """``score`` with ``"auto"`` resolved from the data: the linear-Gaussian BIC of
-    observational data (``"gaussian"``); with regimes, GIES's score of perfect
-    interventions (``"gaussian-interventional"``) or, with ``interventions="soft"``,
-    the soft-intervention score (``"gaussian-soft"``). A named score is checked
+    continuous observational data (``"gaussian"``); with regimes, GIES's score of
+    perfect interventions (``"gaussian-interventional"``) or, with
+    ``interventions="soft"``, the soft-intervention score (``"gaussian-soft"``); the
+    multinomial BIC of all-discrete data (``"discrete-bic"``); the Gaussian BIC of the
+    embedding of mixed data (``"degenerate-gaussian"``). A named score is checked
     against the registry."""
     from dagforge.search import get_score
 
     if score != "auto":
         get_score(score)
         return score
+    if data.discrete:
+        return "discrete-bic"
+    if not data.continuous:
+        return "degenerate-gaussian"
     if data.observational:
         return "gaussian"
     return "gaussian-soft" if interventions == "soft" else "gaussian-interventional"

@@ -11,6 +11,8 @@ the edge ``i -> j`` (see :mod:`dagforge.graph`).
   :func:`additive_sem`, :func:`index_sem`, :func:`noise_scales`;
 * :mod:`~dagforge.simulate.interventions`: :class:`InterventionDesign` (perfect or
   shift interventions on chosen or :func:`random_targets`, rows per regime);
+* :mod:`~dagforge.simulate.mixed`: :func:`simulate_mixed` (continuous, binary and
+  categorical variables, each a parent of any type), :func:`discrete_bn_sample`;
 * :func:`simulate`: all of it in one call, returning :class:`SimulatedData`;
   :func:`standardize` for unit-variance columns.
 
@@ -29,6 +31,7 @@ from dagforge.simulate.graphs import (
     simulate_graph,
 )
 from dagforge.simulate.interventions import InterventionDesign, InterventionKind, random_targets
+from dagforge.simulate.mixed import discrete_bn_sample, mixed_sem, simulate_mixed
 from dagforge.simulate.sem import (
     ADDITIVE_FUNCTIONS,
     NoiseKind,
@@ -50,15 +53,18 @@ __all__ = [
     "SemKind",
     "SimulatedData",
     "additive_sem",
+    "discrete_bn_sample",
     "edge_weights",
     "erdos_renyi",
     "index_sem",
     "linear_sem",
+    "mixed_sem",
     "mlp_sem",
     "noise_scales",
     "random_targets",
     "scale_free",
     "simulate",
     "simulate_graph",
+    "simulate_mixed",
     "standardize",
 ]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from dagforge.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from dagforge.data import Dataset
 from dagforge.graph import default_names
 from dagforge.simulate import sem as _sem
 from dagforge.simulate._util import check_choice, check_int, check_rng
@@ -44,6 +47,9 @@ class SimulatedData:
         Interventional data: each row's regime label.
     targets : dict, optional
         Interventional data: regime label -> the names of its intervened variables.
+    types, levels : tuple, optional
+        Mixed data (:func:`dagforge.simulate.mixed.simulate_mixed`): each column's
+        :class:`~dagforge.data.VarType` and, for discrete ones, their level names.
     """
 
     X: np.ndarray
@@ -53,6 +59,17 @@ class SimulatedData:
     noise_scale: np.ndarray
     regimes: np.ndarray | None = None
     targets: dict[str, list[str]] | None = None
+    types: tuple | None = None
+    levels: tuple | None = None
+
+    def dataset(self) -> Dataset:
+        """The data as a :class:`~dagforge.data.Dataset` (types, levels, regimes kept)."""
+        from dagforge.data import Dataset
+
+        data = Dataset(values=self.X, names=tuple(self.names), types=self.types or (),
+                       levels=self.levels or ())
+        return data if self.regimes is None else data.with_regimes(self.regimes,
+                                                                   self.targets or {})
 
     @property
     def n(self) -> int:

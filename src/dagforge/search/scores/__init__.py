@@ -129,3 +129,28 @@ register_score(ScoreSpec(
     build="dagforge.search.scores.interventional:soft_from_data", fits=_continuous,
     description="Gaussian BIC of soft interventions (an intervened variable gets its own "
                 "mechanism in its regime)"))
+
+
+def _discrete(data: Dataset) -> str | None:
+    return None if data.discrete else "not every column is binary or categorical"
+
+
+def _observational(data: Dataset) -> str | None:
+    return None if data.observational else "the data have interventional regimes"
+
+
+register_score(ScoreSpec(
+    name="discrete-bic", build="dagforge.search.scores.discrete:bic_from_data",
+    fits=lambda data: _discrete(data) or _observational(data),
+    description="multinomial BIC of discrete (binary and categorical) columns"))
+
+register_score(ScoreSpec(
+    name="bdeu", build="dagforge.search.scores.discrete:bdeu_from_data",
+    fits=lambda data: _discrete(data) or _observational(data),
+    description="BDeu (equivalent sample size 1) of discrete columns"))
+
+register_score(ScoreSpec(
+    name="degenerate-gaussian", build="dagforge.search.scores.mixed:from_data",
+    fits=_observational,
+    description="Gaussian BIC of the one-hot embedding: mixed continuous and discrete "
+                "columns (Andrews, Ramsey & Cooper 2019)"))
