@@ -122,7 +122,10 @@ def test_list_and_load_dataset() -> None:
     X4, _ = load_dataset("arth150", n=30, rng=1)
     assert not X4.equals(X3)
     with pytest.raises(ConfigError, match="unknown data set"):
-        load_dataset("asia")
+        load_dataset("asian")
+    X5, B5 = load_dataset("asia", n=50, rng=0)  # a discrete network: categorical columns
+    assert X5.shape == (50, 8) and B5.sum() == 8
+    assert all(isinstance(X5[c].dtype, pd.CategoricalDtype) for c in X5.columns)
 
 
 def test_sachs_interventional_cells_regimes_and_targets() -> None:
