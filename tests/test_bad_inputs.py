@@ -10,7 +10,7 @@ knowledge file's, ``O`` for ``--out``. Every line starts with ``dagforge: error:
 =============================  ==============================  =====================================================================================
 case                           input                           stderr (after ``dagforge: error:``)
 =============================  ==============================  =====================================================================================
-text-column                    a column of words               F: non-numeric columns 'b' (e.g. 'x'); all columns must be numbers
+text-column                    a word seen in one row          F: level 'x' of 'b' appears in one row only; its effect cannot be estimated: ...
 empty-file                     0 bytes                         F: file is empty
 blank-lines-only               only newlines and spaces        F: file is empty
 header-only                    ``a,b`` and nothing else        F: no data rows (only a header)
@@ -153,7 +153,8 @@ def resume_without_checkpoint(tmp: Path) -> list[str]:
 
 #: case -> (builder of the arguments after ``fit``, text the one line must contain)
 CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
-    "text-column": (data("d.csv", "a,b\n1,x\n2,y\n3,z\n"), "non-numeric columns 'b'"),
+    "text-column": (data("d.csv", "a,b\n1,x\n2,y\n3,z\n"),
+                    "level 'x' of 'b' appears in one row only"),
     "empty-file": (data("d.csv", ""), "file is empty"),
     "blank-lines-only": (data("d.csv", "\n\n  \n"), "file is empty"),
     "header-only": (data("d.csv", "a,b\n"), "no data rows (only a header)"),

@@ -72,7 +72,7 @@ def test_run_writes_every_step_and_resume_skips_them(tmp_path: Path, capsys,
     assert any(h.endswith("report.html") for h in parser.hrefs)
 
     calls = []
-    monkeypatch.setattr(pl, "_fit_step", lambda *a, **k: calls.append(a) or {})
+    monkeypatch.setattr(pl.run, "_fit_step", lambda *a, **k: calls.append(a) or {})
     assert main(["run", str(cfg), "--resume"]) == 0
     assert calls == []  # every step was done
     # a step not marked done is redone
@@ -181,3 +181,27 @@ models:
     assert run["score"] == "gaussian-soft" and run["targets"] == sim.targets
     run2 = json.loads((run_dir / "file2" / "linear" / "run.json").read_text())
     assert run2["score"] == "gaussian-soft"  # the data set's interventions win
+
+
+def test_discrete_and_mixed_data_sets(tmp_path: Path) -> None:
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(f"""
+name: typed
+out: {tmp_path / "runs"}
+report: false
+datasets:
+  - {{name: asia, shipped: asia, n: 600}}
+  - {{name: mixed, simulate: {{d: 6, k: 1.5, n: 500, discrete: 0.5, seed: 1}}}}
+models:
+  - {{name: linear, learner: {{model: linear}}}}
+""")
+    config, base = pl.load_pipeline(cfg)
+    run_dir = pl.run_pipeline(config, base)
+    header, first = (run_dir / "asia" / "data.csv").read_text().splitlines()[:2]
+    assert header.split(",")[0] == "asia" and set(first.split(",")) <= {"yes", "no"}
+    run = json.loads((run_dir / "asia" / "linear" / "run.json").read_text())
+    assert run["score"] == "discrete-bic" and run["levels"]["asia"] == ["yes", "no"]
+    mixed = json.loads((run_dir / "mixed" / "linear" / "run.json").read_text())
+    assert mixed["score"] == "degenerate-gaussian"
+    metrics = json.loads((run_dir / "asia" / "linear" / "metrics.json").read_text())
+    assert metrics["beats_empty"]

@@ -73,6 +73,8 @@ class FitConfig(BaseModel):
     #: config file, relative to the file's folder); both or neither.
     regime: str | None = None
     targets: str | None = None
+    #: Column types over the inferred ones: name -> continuous, binary or categorical.
+    types: dict[str, Literal["continuous", "binary", "categorical"]] | None = None
     interventions: Literal["perfect", "soft"] = "perfect"
 
     @model_validator(mode="before")
@@ -131,9 +133,9 @@ class FitConfig(BaseModel):
     def learner_params(self) -> dict[str, Any]:
         """Keyword arguments for :class:`~dagforge.estimator.DagLearner`
         (``knowledge`` as the file path; ``missing``, ``regime`` and ``targets`` are the
-        data loader's)."""
+        data loader's, as are the column ``types``)."""
         params = self.model_dump()
-        for key in ("missing", "regime", "targets"):
+        for key in ("missing", "regime", "targets", "types"):
             params.pop(key)
         params["random_state"] = params.pop("seed")
         for key in ("solver_options", "model_options", "train_options"):

@@ -145,6 +145,8 @@ class DagLearner(FittedGraph, BaseEstimator):
         ``adjacency_df_`` / ``weights_df_`` named tables (:mod:`dagforge.fitted`);
         ``plot()`` draws it. ``intervention_targets_``: the intervened variables of each
         interventional regime, by index (None for observational data).
+        ``column_types_`` / ``levels_``: each column's type and, for discrete ones, the
+        names of its levels (its values are their codes).
     """
 
     def __init__(
@@ -250,7 +252,8 @@ class DagLearner(FittedGraph, BaseEstimator):
             spec=spec, loss=self.loss, constraint=self.constraint, solver=self.solver,
             lambda1=self.lambda1, threshold=self.threshold, penalty=self.penalty,
             gamma=self.gamma,
-            refine=policy.refine_mode(self.refine, spec, self.model_options, self.inner),
+            refine=policy.refine_mode(self.refine, spec, self.model_options, self.inner,
+                                      data.continuous),
             score=policy.score_name(self.score, data, self.interventions),
             interventions=self.interventions,
             solver_options=dict(self.solver_options or {}),
@@ -267,6 +270,7 @@ class DagLearner(FittedGraph, BaseEstimator):
         *,
         regimes: Any = None,
         targets: Mapping[Any, Sequence[str]] | None = None,
+        types: Mapping[str, str] | None = None,
         checkpoint_dir: str | os.PathLike[str] | None = None,
         checkpoint_every: int = 0,
         resume: bool = False,
@@ -277,7 +281,10 @@ class DagLearner(FittedGraph, BaseEstimator):
         ``names`` overrides the variable names (default: DataFrame columns or x0..).
         Interventional data: ``regimes`` gives each row's regime label and ``targets``
         maps each label to the names of the variables intervened on in it (``[]``:
-        observational); see :mod:`dagforge.regimes` and ``interventions``.
+        observational); see :mod:`dagforge.regimes` and ``interventions``. ``types``
+        maps column names to ``"continuous"``, ``"binary"`` or ``"categorical"`` over
+        the inferred types (:mod:`dagforge.datasets.types`: text is categorical,
+        two-valued columns binary).
         For the nonlinear models, ``checkpoint_dir`` receives a checkpoint after every
         inner solve (and every ``checkpoint_every`` epochs of the mini-batch trainer),
         and ``resume=True`` continues from it: same settings and data give the same
@@ -286,7 +293,9 @@ class DagLearner(FittedGraph, BaseEstimator):
         self._check_params()
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
-        given = X if isinstance(X, Dataset) else Dataset.from_matrix(X, names)
+        if isinstance(X, Dataset) and types is not None:
+            raise DataError("a Dataset has its column types; pass types only with a table")
+        given = X if isinstance(X, Dataset) else Dataset.from_matrix(X, names, types)
         given = _with_regimes(given, regimes, targets)
         data = given.standardized() if self.standardize else given
         params = self._params(data, checkpoint_dir=checkpoint_dir,
@@ -332,6 +341,8 @@ class DagLearner(FittedGraph, BaseEstimator):
                           else params.required)
         self.feature_names_in_ = np.asarray(data.names, dtype=object)
         self.n_features_in_ = d
+        self.column_types_ = tuple(t.value for t in data.types)
+        self.levels_ = data.levels
         index = {name: j for j, name in enumerate(data.names)}
         self.intervention_targets_ = (None if data.observational else  # type: ignore[union-attr]
                                       [[index[v] for v in t] for t in data.targets.values() if t])

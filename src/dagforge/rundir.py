@@ -54,14 +54,21 @@ REGIME_COLUMN = "regime"
 
 def write_dataset(out: Path, X: np.ndarray, names: Sequence[str],
                   W_true: np.ndarray | None, regimes: np.ndarray | None = None,
-                  targets: Mapping[str, Sequence[str]] | None = None) -> None:
+                  targets: Mapping[str, Sequence[str]] | None = None,
+                  levels: Sequence[Sequence[str] | None] | None = None) -> None:
     """Write ``data.csv`` (header = names) and, when the truth is known,
     ``true_edges.csv`` (each atomically). Interventional data add the column
     :data:`REGIME_COLUMN` to ``data.csv`` and write ``targets.json``, ready for
-    ``dagforge fit data.csv --regime regime --targets targets.json``."""
+    ``dagforge fit data.csv --regime regime --targets targets.json``. Discrete columns
+    (``levels``: their level names, None for continuous ones) are written by level
+    name, so that reading the file back infers their types."""
     import pandas as pd
 
     frame = pd.DataFrame(np.asarray(X), columns=list(names))
+    for j, lv in enumerate(levels or ()):
+        if lv is not None:  # the column replaced whole: its values change type
+            name = frame.columns[j]
+            frame[name] = np.asarray(lv, dtype=object)[frame[name].to_numpy(int)]
     if regimes is not None:
         if REGIME_COLUMN in frame.columns:
             raise DataError(f"a variable is called {REGIME_COLUMN!r}, the regime column")
@@ -77,6 +84,17 @@ def versions() -> dict[str, str]:
     """Versions of dagforge and of what its results depend on."""
     return {"dagforge": __version__, "python": platform.python_version(),
             "numpy": np.__version__, "torch": torch.__version__}
+
+
+def _typed_columns(learner: Any, names: Sequence[str]) -> dict[str, Any]:
+    """``types`` and ``levels`` of the discrete columns, for ``run.json`` (nothing for an
+    all-continuous table)."""
+    kinds = getattr(learner, "column_types_", None)
+    if not kinds or all(k == "continuous" for k in kinds):
+        return {}
+    levels = learner.levels_
+    return {"types": dict(zip(names, kinds, strict=True)),
+            "levels": {n: list(lv) for n, lv in zip(names, levels, strict=True) if lv}}
 
 
 def write_fit(out: Path, learner: Any, names: Sequence[str], info: Mapping[str, Any]) -> dict:
@@ -112,6 +130,7 @@ def write_fit(out: Path, learner: Any, names: Sequence[str], info: Mapping[str, 
         "linear_noise_model": learner.linear_noise_model_,
         "refine": learner.refine_,
         "score": learner.score_,
+        **_typed_columns(learner, names),
         "refine_scores": learner.refine_scores_,
         "max_grad_norm_before_clipping": max(step_norms) if step_norms else None,
         "max_term_grad_norm": max(term_norms) if term_norms else None,

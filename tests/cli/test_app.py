@@ -119,3 +119,35 @@ def test_a_missing_extra_is_named_in_one_line(csv, tmp_path, monkeypatch, capsys
     assert err == ("dagforge: error: --report needs matplotlib, which is not installed: "
                    "pip install 'dagforge[report]'\n")
     assert not (tmp_path / "f").exists()  # checked before any work
+
+
+def test_column_types_from_the_table_and_the_command_line(tmp_path: Path, capsys) -> None:
+    from dagforge.simulate import simulate_mixed
+
+    sim = simulate_mixed(d=6, k=1.5, n=600, discrete=0.5, rng=np.random.default_rng(1))
+    frame = sim.dataset()
+    import pandas as pd
+
+    table = pd.DataFrame(frame.values, columns=sim.names)
+    for j, t in enumerate(sim.types):  # discrete columns as words, as a user's file has
+        if t.value != "continuous":
+            table[sim.names[j]] = [f"level{int(v)}" for v in frame.values[:, j]]
+    table.to_csv(tmp_path / "mixed.csv", index=False)
+    out = tmp_path / "fit"
+    assert main(["fit", str(tmp_path / "mixed.csv"), "--seed", "0", "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["score"] == "degenerate-gaussian"
+    assert {k: v for k, v in run["types"].items() if v != "continuous"} == {  # text:
+        n: "categorical" for n, t in zip(sim.names, sim.types, strict=True)  # categorical
+        if t.value != "continuous"}
+    # a numeric column read as categorical; text forced continuous is a one-line error
+    continuous = [n for n, t in zip(sim.names, sim.types, strict=True)
+                  if t.value == "continuous"]
+    text = [n for n in sim.names if n not in continuous]
+    assert main(["fit", str(tmp_path / "mixed.csv"), "--continuous", text[0],
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert f"column '{text[0]}' holds text" in capsys.readouterr().err
+    cfg = tmp_path / "types.yaml"
+    cfg.write_text(f"types: {{{text[0]}: categorical}}\nrandom_state: 0\n")
+    assert main(["fit", str(tmp_path / "mixed.csv"), "--config", str(cfg),
+                 "--out", str(tmp_path / "cfg")]) == 0

@@ -73,9 +73,25 @@ def test_whitespace_and_bom_in_header(tmp_path: Path) -> None:
     np.testing.assert_array_equal(t.X, [[1, 2], [3, 4], [5, 7]])
 
 
-def test_booleans_are_numeric(tmp_path: Path) -> None:
-    p = _write(tmp_path, "bool.csv", "a,b\nTrue,1\nFalse,2\nTrue,3\n")
-    np.testing.assert_array_equal(load_table(p).X[:, 0], [1, 0, 1])
+def test_booleans_are_binary_codes(tmp_path: Path) -> None:
+    p = _write(tmp_path, "bool.csv", "a,b\nTrue,1\nFalse,2\nTrue,3\nFalse,5\n")
+    table = load_table(p)
+    np.testing.assert_array_equal(table.X[:, 0], [1, 0, 1, 0])
+    assert table.types[0].value == "binary" and table.levels[0] == ("False", "True")
+
+
+def test_text_columns_are_categorical_and_types_override(tmp_path: Path) -> None:
+    p = _write(tmp_path, "t.csv", "a,colour,b\n1,red,2\n2,blue,3\n3,red,5\n4,blue,1\n"
+                                  "5,green,0\n6,green,2\n")
+    table = load_table(p)
+    assert [t.value for t in table.types] == ["continuous", "categorical", "continuous"]
+    assert table.levels[1] == ("blue", "green", "red")
+    np.testing.assert_array_equal(table.X[:, 1], [2, 0, 2, 0, 1, 1])
+    with pytest.raises(DataError, match="level '0' of 'b' appears in one row only"):
+        forced = load_table(p, types={"b": "categorical"})
+    paired = _write(tmp_path, "p.csv", "a,b\n1,2\n2,2\n3,5\n4,5\n")
+    forced = load_table(paired, types={"b": "categorical"})
+    assert forced.types[1].value == "categorical" and forced.levels[1] == ("2", "5")
 
 
 # --------------------------------------------------------------------------- bad files
@@ -85,7 +101,10 @@ def _make_bad(kind: str, tmp_path: Path) -> tuple[Path, dict]:
     """A file (and load_table kwargs) exhibiting one kind of bad input."""
     csv = {
         "header only": "a,b,c\n",
-        "non-numeric column": "a,name,b\n1,x,2\n2,y,3\n3,z,5\n",
+        "text level seen once": "a,name,b\n1,x,2\n2,y,3\n3,x,5\n4,y,1\n5,z,0\n",
+        "one level": "a,name,b\n1,x,2\n2,x,3\n3,x,5\n",
+        "text forced continuous": "a,name,b\n1,x,2\n2,y,3\n3,x,5\n4,y,1\n",
+        "binary with three values": "a,b\n1,2\n2,3\n3,5\n",
         "NaN": "a,b\n1,2\n,3\n4,nan\n5,6\n",
         "inf": "a,b\n1,inf\n2,3\n4,-inf\n5,6\n",
         "constant column": "a,b,c\n1,2,7\n3,2,8\n5,2,9\n",
@@ -126,7 +145,10 @@ def _make_bad(kind: str, tmp_path: Path) -> tuple[Path, dict]:
         pd.DataFrame({"a": [1.0, 2, 3], "s": ["u", "v", "w"]}).to_parquet(p)
         return p, {}
     p = _write(tmp_path, "bad.csv", csv[kind])
-    return p, ({"columns": ["a", "zz"]} if kind == "unknown columns name" else {})
+    kwargs = {"unknown columns name": {"columns": ["a", "zz"]},
+              "text forced continuous": {"types": {"name": "continuous"}},
+              "binary with three values": {"types": {"a": "binary"}}}
+    return p, kwargs.get(kind, {})
 
 
 BAD = {
@@ -135,7 +157,10 @@ BAD = {
     "empty file": "empty",
     "blank lines only": "empty",
     "header only": "no data rows",
-    "non-numeric column": r"non-numeric columns 'name' \(e.g. 'x'\)",
+    "text level seen once": r"level 'z' of 'name' appears in one row only",
+    "one level": r"categorical column 'name' has one level \('x'\)",
+    "text forced continuous": r"column 'name' holds text \(e.g. 'x'\); it cannot be continuous",
+    "binary with three values": r"binary column 'a' has 3 values; declare it categorical",
     "NaN": r"2 missing/NaN in 'a' \(1\), 'b' \(1\)",
     "inf": r"2 infinite in 'b' \(2\)",
     "constant column": "constant columns 'b'",
@@ -151,7 +176,7 @@ BAD = {
     "garbled parquet": "cannot read as Parquet",
     "garbled gzip": "cannot",
     "unsupported suffix": "unsupported file type",
-    "string column parquet": "non-numeric columns 's'",
+    "string column parquet": r"level 'u' of 's' appears in one row only",
 }
 
 
@@ -168,11 +193,21 @@ def test_bad_input_is_one_line_data_error(tmp_path: Path, kind: str) -> None:
 
 def test_many_bad_columns_are_summarised(tmp_path: Path) -> None:
     cols = [f"s{i}" for i in range(20)]
-    df = pd.DataFrame({c: ["u", "v", "w"] for c in cols})
+    df = pd.DataFrame({c: [1.0, np.nan, 2.0, 3.0] for c in cols})
     df.to_csv(tmp_path / "s.csv", index=False)
     with pytest.raises(DataError, match="and 12 more") as info:
         load_table(tmp_path / "s.csv")
     assert "\n" not in str(info.value)
+
+
+def test_too_many_levels(tmp_path: Path) -> None:
+    from dagforge.datasets.types import MAX_LEVELS
+
+    values = [f"v{k}" for k in range(MAX_LEVELS + 1)] * 2
+    pd.DataFrame({"a": range(len(values)), "c": values}).to_csv(tmp_path / "l.csv",
+                                                                  index=False)
+    with pytest.raises(DataError, match=f"has {MAX_LEVELS + 1} levels, more than {MAX_LEVELS}"):
+        load_table(tmp_path / "l.csv")
 
 
 def test_gzip_round_trip_with_tabs(tmp_path: Path) -> None:

@@ -89,6 +89,11 @@ _DATASET_NOTES = {
     "magic-niab": "Gaussian BN (bnlearn), 44 nodes, 66 arcs; sampled, --n rows",
     "magic-irri": "Gaussian BN (bnlearn), 64 nodes, 102 arcs; sampled, --n rows",
     "arth150": "Gaussian BN (bnlearn), 107 nodes, 150 arcs; sampled, --n rows",
+    "asia": "discrete BN (bnlearn), 8 nodes, 8 arcs; sampled, --n rows",
+    "sachs-discrete": "discrete BN (bnlearn), 11 nodes, 17 arcs; sampled, --n rows",
+    "child": "discrete BN (bnlearn), 20 nodes, 25 arcs; sampled, --n rows",
+    "insurance": "discrete BN (bnlearn), 27 nodes, 52 arcs; sampled, --n rows",
+    "alarm": "discrete BN (bnlearn), 37 nodes, 46 arcs; sampled, --n rows",
 }
 
 

@@ -36,6 +36,10 @@ def _config(args: argparse.Namespace) -> Any:
     overrides = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
     if args.standardize:
         overrides["standardize"] = True
+    typed = {name: kind for kind in ("continuous", "binary", "categorical")
+             for name in (columns(getattr(args, kind)) or [])}
+    if typed:
+        overrides["types"] = {**(config.types or {}), **typed}
     if overrides:  # checked like the file's values
         config = parse_config({**config.model_dump(), **overrides}, "command line")
     return config
@@ -78,7 +82,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     knowledge = load_knowledge(config.knowledge) if config.knowledge else None
     targets = read_targets(config.targets) if config.targets else None
     table = load_table(args.data, columns=columns(args.columns), missing=config.missing,
-                       regime=config.regime)
+                       regime=config.regime, types=config.types)
     if table.n_dropped:
         log.warning("dropped %d of %d rows with missing values (--missing drop)",
                     table.n_dropped, table.n + table.n_dropped)
@@ -94,7 +98,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     manifest.start()
     try:
         with fit_progress(f"fit {config.model}"):
-            learner.fit(table.X, names=table.names, regimes=table.regimes, targets=targets,
+            learner.fit(table.dataset(), regimes=table.regimes, targets=targets,
                         checkpoint_dir=out if nonlinear else None,
                         checkpoint_every=args.checkpoint_every, resume=args.resume)
         write_fit(out, learner, table.names, {
@@ -162,6 +166,10 @@ def _add_fit(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                         "the refits")
     d = f.add_argument_group("data")
     d.add_argument("--columns", help="comma-separated variables to use (default: all)")
+    for kind in ("categorical", "binary", "continuous"):
+        d.add_argument(f"--{kind}", metavar="A,B",
+                       help=f"comma-separated columns to read as {kind} (default: "
+                            "inferred: text is categorical, two-valued columns binary)")
     d.add_argument("--missing", choices=["error", "drop"],
                    help="rows with missing values: refuse the data (default) or drop them")
     d.add_argument("--regime", metavar="COLUMN",

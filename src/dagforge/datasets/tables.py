@@ -11,7 +11,9 @@ or DataFrame; both apply the same rules and raise
   or run out of memory, so it is refused at once, from the header alone, before
   the data is read; pick variables with ``columns``);
 * unique, non-empty column names;
-* every column numeric (booleans count as 0/1);
+* a type per column (:mod:`dagforge.datasets.types`): text and categorical columns
+  are categorical, booleans and two-valued numbers binary, others continuous, unless
+  ``types`` says otherwise; discrete columns are stored as codes;
 * no missing (NaN) or infinite values (:func:`load_table` can drop the rows with
   missing values instead: ``missing="drop"``);
 * no constant column (it carries no information and breaks standardisation).
@@ -31,9 +33,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -46,11 +49,15 @@ from dagforge.datasets.validation import (
     MIN_ROWS,
     check_matrix,
     check_names,
+    check_table,
     check_width,
     duplicates,
     quote_list,
 )
 from dagforge.errors import DataError
+
+if TYPE_CHECKING:
+    from dagforge.data import Dataset
 from dagforge.regimes import as_label
 
 __all__ = ["MAX_VARIABLES", "MIN_COLUMNS", "MIN_ROWS", "Table", "check_matrix", "load_table"]
@@ -74,6 +81,8 @@ class Table:
         Rows left out because they had missing values (``missing="drop"``).
     regimes : ndarray of shape (n,), optional
         Each row's regime label (text), from the ``regime`` column.
+    types, levels : tuple
+        Each column's type and, for discrete ones, its level names (``X`` holds codes).
     """
 
     X: np.ndarray
@@ -81,6 +90,16 @@ class Table:
     path: Path
     n_dropped: int = 0
     regimes: np.ndarray | None = None
+    types: tuple = ()
+    levels: tuple = ()
+
+    def dataset(self) -> Dataset:
+        """The table as a :class:`~dagforge.data.Dataset` (types and levels kept; regimes
+        are added with their targets by :meth:`~dagforge.data.Dataset.with_regimes`)."""
+        from dagforge.data import Dataset
+
+        return Dataset(values=self.X, names=tuple(self.names), types=self.types,
+                       levels=self.levels)
 
     @property
     def n(self) -> int:
@@ -98,7 +117,8 @@ class Table:
 
 
 def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = None,
-               missing: MissingPolicy = "error", regime: str | None = None) -> Table:
+               missing: MissingPolicy = "error", regime: str | None = None,
+               types: Mapping[str, str] | None = None) -> Table:
     """Read a numeric data table from a CSV, TSV, text or Parquet file, and check it.
 
     Parameters
@@ -115,6 +135,9 @@ def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
     regime : str, optional
         A column holding each row's regime label (text or numbers, not a variable):
         read into :attr:`Table.regimes` and left out of the variables.
+    types : mapping, optional
+        Column name -> ``"continuous"``, ``"binary"`` or ``"categorical"``, over the
+        inferred types.
 
     Returns
     -------
@@ -158,12 +181,13 @@ def load_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
     if regime is not None:
         labels = np.array([as_label(v) for v in df[regime]], dtype=object)
         df = df.drop(columns=[regime])
-    X, names = check_matrix(df, source=str(p))
+    X, names, kinds, levels = check_table(df, types=types, source=str(p))
     logger.info("loaded %s: %d rows x %d columns", p, X.shape[0], X.shape[1])
     if X.shape[0] < X.shape[1]:
         logger.warning("%s: fewer rows (%d) than variables (%d): the graph is poorly "
                        "determined by the data", p, X.shape[0], X.shape[1])
-    return Table(X=X, names=names, path=p, n_dropped=n_dropped, regimes=labels)
+    return Table(X=X, names=names, path=p, n_dropped=n_dropped, regimes=labels, types=kinds,
+                 levels=levels)
 
 
 def _select(df: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFrame:

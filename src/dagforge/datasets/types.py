@@ -2,8 +2,9 @@
 
 A column is *continuous*, *binary* or *categorical* (:class:`dagforge.data.VarType`).
 Inferred from the table: text, pandas ``category`` columns are categorical, ``bool``
-columns and numeric columns with exactly two distinct values are binary, other numeric
-columns continuous. ``types`` (a mapping name -> type) overrides the inference for the
+columns and numeric columns with exactly two distinct values (each seen at least twice)
+are binary, other numeric columns continuous. ``types`` (a mapping name -> type)
+overrides the inference for the
 columns it names. Ordinal columns are categorical: their order is not used.
 
 Binary and categorical columns are stored as integer codes ``0 .. k-1`` (as float64, in
@@ -46,10 +47,15 @@ def _is_text(col: pd.Series) -> bool:
 
 
 def infer_type(col: pd.Series) -> VarType:
-    """The type a column gets unless one is set (module docstring)."""
+    """The type a column gets unless one is set (module docstring): a numeric column is
+    binary only if both its values are seen at least twice (a value seen once is more
+    likely an odd measurement than a level)."""
     if _is_text(col):
         return VarType.CATEGORICAL
-    if pd.api.types.is_bool_dtype(col.dtype) or col.dropna().nunique() == 2:
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return VarType.BINARY
+    counts = col.value_counts()
+    if len(counts) == 2 and counts.min() >= 2:
         return VarType.BINARY
     return VarType.CONTINUOUS
 

@@ -131,14 +131,31 @@ def check_width(d: int, source: str) -> None:
         )
 
 
-def _check_values(X: np.ndarray, names: Sequence[str], source: str) -> None:
-    """Shape, finiteness and non-constancy checks on a float matrix."""
-    n, d = X.shape
+def _check_shape(n: int, d: int, source: str) -> None:
     if d < MIN_COLUMNS:
         raise DataError(f"{source}: needs at least {MIN_COLUMNS} columns (variables), got {d}")
     check_width(d, source)
     if n < MIN_ROWS:
         raise DataError(f"{source}: needs at least {MIN_ROWS} rows (samples), got {n}")
+
+
+def _check_finite(n_nan: np.ndarray, n_inf: np.ndarray, names: Sequence[str],
+                  source: str) -> None:
+    if n_nan.any() or n_inf.any():
+        parts = []
+        if n_nan.any():
+            parts.append(f"{int(n_nan.sum())} missing/NaN in {_per_column(n_nan, names)}")
+        if n_inf.any():
+            parts.append(f"{int(n_inf.sum())} infinite in {_per_column(n_inf, names)}")
+        raise DataError(
+            f"{source}: non-finite values: {'; '.join(parts)}; remove or replace them first"
+        )
+
+
+def _check_values(X: np.ndarray, names: Sequence[str], source: str) -> None:
+    """Shape, finiteness and non-constancy checks on a float matrix."""
+    n, d = X.shape
+    _check_shape(n, d, source)
     n_nan = np.isnan(X).sum(axis=0)
     n_inf = np.isinf(X).sum(axis=0)
     if n_nan.any() or n_inf.any():
@@ -231,7 +248,12 @@ def check_table(
             )
         final = _resolve_names(names, default_names(arr.shape[1]), arr.shape[1], source)
         frame = pd.DataFrame(arr, columns=final)
-    check_width(len(final), source)
+    _check_shape(frame.shape[0], frame.shape[1], source)
+    numeric = frame.apply(lambda c: pd.to_numeric(c, errors="coerce")
+                          if pd.api.types.is_numeric_dtype(c.dtype) else
+                          pd.Series(0.0, index=c.index))
+    _check_finite(frame.isna().sum().to_numpy(), np.isinf(numeric.to_numpy(float)).sum(axis=0),
+                  final, source)
     values, kinds, levels = encode_columns(frame, types, source)
     values = np.ascontiguousarray(values, dtype=np.float64)
     _check_values(values, final, source)

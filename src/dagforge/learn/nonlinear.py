@@ -138,7 +138,10 @@ def _order_refit(phases: _Phases, weights: np.ndarray, data: np.ndarray,
 
 def run(data: Dataset, params: FitParams) -> FitResult:
     """Fit, switch the loss if asked, cut, and refit or refine; see the module docstring."""
-    data.require_continuous(f"the {params.model} model")
+    if not data.continuous:  # binary / categorical columns: the typed model
+        from dagforge.learn import typed
+
+        return typed.run(data, params)
     X = data.values
     model_options, fixed = _model_options(params)
     switch = fixed is None and params.spec.loss_choice_applies(model_options)

@@ -122,12 +122,14 @@ def order_refit_default(spec: ModelSpec, options: Mapping[str, Any] | None = Non
 
 
 def refine_mode(refine: str, spec: ModelSpec, options: Mapping[str, Any] | None,
-                inner: str | None) -> str:
-    """``refine`` with ``"auto"`` resolved: BIC hill climbing for a linear model, the
-    order refit for a nonlinear one where :func:`order_refit_default` says so, else none."""
+                inner: str | None, continuous: bool = True) -> str:
+    """``refine`` with ``"auto"`` resolved: BIC hill climbing for a linear model and for
+    any model of discrete or mixed columns (``continuous=False``: the typed scores decide
+    there), the order refit for a nonlinear one where :func:`order_refit_default` says
+    so, else none."""
     if refine != "auto":
         return refine
-    if spec.learner == "linear":
+    if spec.learner == "linear" or not continuous:
         return "hill_climb"
     return "order" if order_refit_default(spec, options, inner) else "none"
 

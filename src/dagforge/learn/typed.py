@@ -1,62 +1,83 @@
-"""The linear learner on binary, categorical and mixed columns.
+"""The learner of binary, categorical and mixed columns.
 
-``run(data, params) -> FitResult``: the linear SEM is solved on the standardised
-one-hot embedding of the table (:mod:`dagforge.embedding`; no weight inside a
-variable's own block), each solver iterate read at the variable level as the norms of
-its blocks of weights; those start the BIC search, which climbs the registered score
-``params.score`` (for all-discrete data the multinomial BIC or BDeu, for mixed data the
-Gaussian BIC of the embedding: :mod:`dagforge.search.scores`). The score decides the
-graph; the solve only proposes where to start.
+``run(data, params) -> FitResult``: the registered ``typed`` model
+(:class:`dagforge.models.typed.TypedSEM`: one-hot inputs, a likelihood per variable) is
+fitted with linear predictors for ``model="linear"`` (logistic and multinomial logistic
+regressions, Gaussian ones for continuous children) or with the MLP's hidden layers
+for ``model="mlp"``, under the acyclicity constraint; its iterates start the BIC
+search, which climbs the registered score ``params.score`` (for all-discrete data the
+multinomial BIC or BDeu, for mixed data the Gaussian BIC of the embedding:
+:mod:`dagforge.search.scores`). The score decides the graph. ``threshold="auto"`` is
+not defined for these likelihoods: the default cut of 0.3 makes the search's starts.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import logging
+from typing import Any
 
 import numpy as np
 
 from dagforge.data import Dataset
-from dagforge.embedding import block_mask, block_norms, embed
+from dagforge.errors import ConfigError, DataError
+from dagforge.graph import threshold_to_dag
 from dagforge.learn import policy
 from dagforge.learn.result import FitParams, FitResult
-from dagforge.models.linear import covariance
+from dagforge.nonlinear import fit_nonlinear
 from dagforge.search import build_score, refine_graph
 
-__all__ = ["run"]
+log = logging.getLogger(__name__)
+
+__all__ = ["TYPED_MODELS", "run"]
+
+#: The models that fit typed data, and the hidden widths of their typed model.
+TYPED_MODELS = {"linear": (), "mlp": (10,), "typed": (10,)}
+
+#: The cut of the typed model's group norms that makes the search's threshold starts.
+_THRESHOLD = 0.3
+
+
+def _options(data: Dataset, params: FitParams) -> dict[str, Any]:
+    if params.model not in TYPED_MODELS:
+        raise ConfigError(f"the {params.model} model fits continuous columns only; for "
+                          f"binary and categorical columns choose one of "
+                          f"{list(TYPED_MODELS)}")
+    user = dict(params.model_options)
+    if params.model == "linear" and user:
+        raise ConfigError("model_options are for the mlp model; the linear model has none")
+    hidden = user.pop("hidden", TYPED_MODELS[params.model])
+    user.pop("loss", None)  # each type has its one likelihood
+    return {"kinds": [t.value for t in data.types], "cards": data.cardinalities().tolist(),
+            "hidden": tuple(hidden), **user}
 
 
 def run(data: Dataset, params: FitParams) -> FitResult:
-    """Solve on the embedding, read it per variable, cut, refine; see the module docstring."""
-    from dagforge.graph import threshold_to_dag
-    from dagforge.learn.linear import solve
-
+    """Fit the typed model, cut, refine; see the module docstring."""
     if not data.observational:
-        from dagforge.errors import DataError
-
         raise DataError("interventional regimes need continuous columns: the scores of "
                         "discrete and mixed data do not take experiments yet")
-    E, blocks = embed(data)
-    sd = E.std(axis=0)
-    Z = (E - E.mean(axis=0)) / np.where(sd > 0, sd, 1.0)  # [n, D]
-    mask = block_mask(params.allowed, blocks)  # [D, D]
-    embedded = dataclasses.replace(params, allowed=mask, required=None)
-    result = solve(covariance(Z, device=params.device), "ls", embedded)
-    path = [block_norms(W, blocks) for W in result.path]  # each [d, d]
-    W = path[-1] if path else block_norms(result.W, blocks)
-    if params.allowed is not None:
-        path = [P * params.allowed for P in path]
-        W = W * params.allowed
-    threshold = float(params.threshold) if params.threshold != "auto" else 0.3
-    weights = threshold_to_dag(W, threshold, params.required)
-    solver = dataclasses.replace(result, W=W, path=path)
-    if params.refine == "none":
-        return FitResult(solver=solver, weights=weights, threshold=threshold,
-                         noise_model="unequal")
+    options = _options(data, params)
+    fitted = fit_nonlinear(
+        data.standardized().values, model="typed", model_options=options,
+        solver=params.solver, solver_options={"constraint": params.constraint,
+                                              "lambda1": params.lambda1,
+                                              **params.solver_options},
+        inner=params.inner, train_config=params.train_options,
+        random_state=params.random_state, device=params.device, allowed=params.allowed,
+        required=params.required, checkpoint_dir=params.checkpoint_dir,
+        checkpoint_every=params.checkpoint_every, resume=params.resume)
+    result = fitted.result
+    threshold = float(params.threshold) if params.threshold != "auto" else _THRESHOLD
+    weights = threshold_to_dag(result.W, threshold, params.required)
+    out = FitResult(solver=result, weights=weights, threshold=threshold, noise_model="unequal",
+                    train_history=[{**r, "phase": "solve"} for r in fitted.train_history])
+    if params.refine in ("none", "order"):
+        return out
     d = data.d
     score = build_score(params.score, data, penalty=params.penalty, gamma=params.gamma)
-    weights, scores = refine_graph(
-        score, path if policy.multistart(d) else path[-1:], threshold,
-        allowed=params.allowed, required=params.required, kicks=policy.kicks(d),
-        multistart=policy.multistart(d), rng=np.random.default_rng(params.random_state or 0))
-    return FitResult(solver=solver, weights=weights, threshold=threshold,
-                     noise_model="unequal", refine_scores=scores)
+    path = list(result.path) if policy.multistart(d) else list(result.path)[-1:]
+    out.weights, out.refine_scores = refine_graph(
+        score, path or [result.W], threshold, allowed=params.allowed,
+        required=params.required, kicks=policy.kicks(d), multistart=policy.multistart(d),
+        rng=np.random.default_rng(params.random_state or 0))
+    return out

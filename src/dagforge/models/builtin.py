@@ -35,6 +35,19 @@ register_model(ModelSpec(
     order_refit={"l1_share": 0.5, "threshold": 0.5, "max_iter": 1000},
 ))
 
+register_model(ModelSpec(
+    name="typed",
+    learner="nonlinear",
+    build="dagforge.models.typed:TypedSEM",
+    description="one-hot inputs and a likelihood per variable (Gaussian, Bernoulli, "
+                "softmax): what linear (hidden=()) and mlp fit on discrete or mixed columns",
+    solver_defaults={"path_following": _PATH,
+                     "augmented_lagrangian": {"constraint": "expm", "lambda1": 0.02}},
+    lbfgs_defaults={"inner": {"max_iter": 300}, "final_inner": {"max_iter": 300}},
+    loss_choice_applies=lambda options: False,  # each type has its one likelihood
+))
+
+
 def _message_passing(options: Mapping[str, Any]) -> bool:
     """DAG-GNN's linear autoencoder (``propagation="linear"``) has its own ELBO."""
     return options.get("propagation", "message") == "message"
