@@ -65,7 +65,6 @@ __all__ = [
     "build_problem",
     "edge_l1_weights",
     "fit_nonlinear",
-    "residual_variances",
 ]
 
 ModelName = str  # a registered nonlinear model (dagforge.models.registry)
@@ -378,27 +377,6 @@ def fit_nonlinear(
         checkpointer.finish(result.state)
     history = copy.deepcopy(trainer.history) if trainer is not None else []
     return NonlinearFit(result=result, model=net, train_history=history)
-
-
-def residual_variances(model: nn.Module, X: np.ndarray | Tensor,
-                       codes: np.ndarray | None = None) -> np.ndarray:
-    """Mean squared residual of each variable, shape (d,), under the fitted ``model``
-    (evaluation mode: deterministic predictions) on ``X`` of shape (n, d); with
-    interventional ``codes``, over the entries a mechanism produces (code >= 1)."""
-    param = next(model.parameters())
-    Xt = torch.as_tensor(np.asarray(X, dtype=float), dtype=param.dtype, device=param.device)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            res = Xt - model.predict(Xt)  # type: ignore[operator]  # [n, d]
-    finally:
-        model.train(was_training)
-    if codes is None:
-        return (res**2).mean(dim=0).cpu().numpy()
-    sq = (res**2).cpu().numpy()  # [n, d]
-    kept = np.asarray(codes) >= 1
-    return (sq * kept).sum(axis=0) / np.maximum(kept.sum(axis=0), 1)
 
 
 def _plain_options(options: Mapping[str, Any]) -> dict[str, Any]:

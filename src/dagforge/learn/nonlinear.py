@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from torch import Tensor, nn
 
 from dagforge.data import Dataset
 from dagforge.errors import ConfigError
@@ -30,7 +32,7 @@ from dagforge.learn.cut import cut_to_dag
 from dagforge.learn.result import FitParams, FitResult
 from dagforge.models.registry import get_model
 from dagforge.models.row_losses import block_codes
-from dagforge.nonlinear import PHASE_CHECKPOINTS, NonlinearFit, fit_nonlinear, residual_variances
+from dagforge.nonlinear import PHASE_CHECKPOINTS, NonlinearFit, fit_nonlinear
 from dagforge.search import build_score, order_dag, refine_graph
 from dagforge.solvers import get_solver
 
@@ -92,6 +94,27 @@ class _Phases:
             random_state=p.random_state, device=p.device,
             allowed=p.allowed if mask is None else mask, required=p.required,
             codes=self.codes, **where)
+
+
+def residual_variances(model: nn.Module, X: np.ndarray | Tensor,
+                       codes: np.ndarray | None = None) -> np.ndarray:
+    """Mean squared residual of each variable, shape (d,), under the fitted ``model``
+    (evaluation mode: deterministic predictions) on ``X`` of shape (n, d); with
+    interventional ``codes``, over the entries a mechanism produces (code >= 1)."""
+    param = next(model.parameters())
+    Xt = torch.as_tensor(np.asarray(X, dtype=float), dtype=param.dtype, device=param.device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            res = Xt - model.predict(Xt)  # type: ignore[operator]  # [n, d]
+    finally:
+        model.train(was_training)
+    if codes is None:
+        return (res**2).mean(dim=0).cpu().numpy()
+    sq = (res**2).cpu().numpy()  # [n, d]
+    kept = np.asarray(codes) >= 1
+    return (sq * kept).sum(axis=0) / np.maximum(kept.sum(axis=0), 1)
 
 
 def _model_options(params: FitParams) -> tuple[dict[str, Any], str | None]:
