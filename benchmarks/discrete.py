@@ -64,13 +64,24 @@ log = logging.getLogger("bench.discrete")
 
 
 def network_sample(name: DiscreteBNName, n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """``n`` rows of the network (rows with a level seen once left out) and its graph."""
+    """``n`` rows of the network and its graph, cleaned the same for every method: rows
+    with a level seen once left out, then columns with one level (no information in
+    the sample; the truth is then the graph induced on the other nodes), until none."""
     frame, B = load_discrete_bn(name, n, np.random.default_rng([seed, 7]))
-    keep = np.ones(len(frame), dtype=bool)
-    for col in frame.columns:
-        counts = frame[col].value_counts()
-        keep &= ~frame[col].isin(counts.index[counts == 1]).to_numpy()
-    return frame[keep].reset_index(drop=True), B
+    names = list(frame.columns)
+    while True:
+        counts = {c: frame[c].value_counts() for c in frame.columns}
+        constant = [c for c in frame.columns if (counts[c] > 0).sum() < 2]
+        if constant:
+            frame = frame.drop(columns=constant)
+            continue
+        keep = np.ones(len(frame), dtype=bool)
+        for col in frame.columns:  # leaving rows out can leave another level seen once
+            keep &= ~frame[col].isin(counts[col].index[counts[col] == 1]).to_numpy()
+        if keep.all():
+            idx = [names.index(c) for c in frame.columns]
+            return frame.reset_index(drop=True), B[np.ix_(idx, idx)]
+        frame = frame[keep]
 
 
 def _codes(frame: pd.DataFrame) -> np.ndarray:

@@ -84,6 +84,10 @@ class TypedSEM(nn.Module):
         self.register_buffer("block_of", blocks)
         logits_mask = torch.tensor([[c < m for c in range(K)] for m in self.out_dims])
         self.register_buffer("logit_mask", logits_mask)  # [d, K]
+        for name, kind in (("cont", "continuous"), ("binary", "binary"),
+                           ("categ", "categorical")):  # each kind's variables, for the loss
+            self.register_buffer(f"{name}_idx", torch.tensor(
+                [j for j, k in enumerate(kinds) if k == kind], dtype=torch.long))
         widths = [int(m) for m in hidden]
         first = widths[0] if widths else K
         self.fc1 = nn.Parameter(torch.zeros(d, first, D, dtype=dtype))  # [d, m1 | K, D]
@@ -124,24 +128,31 @@ class TypedSEM(nn.Module):
         """Each variable's predictors, (n, d, K): the mean of a continuous one, the logit
         of a binary one, the level logits of a categorical one (unused slots -inf)."""
         E = self.embed(X)  # [n, D]
-        h = torch.einsum("nD,jmD->njm", E, self.first_layer()) + self.b1  # [n, d, m1 | K]
+        w1 = self.first_layer()  # [d, m1 | K, D]
+        d, m, D = w1.shape
+        h = (E @ w1.reshape(d * m, D).T).view(-1, d, m) + self.b1  # [n, d, m1 | K], one GEMM
         for W, b in zip(self.weights, self.biases, strict=True):
             h = torch.einsum("njm,jmk->njk", self._act(h), W) + b
         return h.masked_fill(~self.logit_mask, float("-inf"))
 
     def loss(self, X: Tensor) -> Tensor:
-        """The per-sample negative log-likelihood summed over variables, plus the L2."""
+        """The per-sample negative log-likelihood summed over variables, plus the L2;
+        each kind of variable in one vectorised term."""
         out = self.forward(X)  # [n, d, K]
+        n = X.shape[0]
         total = X.new_zeros(())
-        for j, kind in enumerate(self.kinds):
-            if kind == "continuous":
-                total = total + 0.5 * torch.log(((X[:, j] - out[:, j, 0]) ** 2).mean())
-            elif kind == "binary":
-                total = total + nn.functional.binary_cross_entropy_with_logits(
-                    out[:, j, 0], X[:, j])
-            else:
-                total = total + nn.functional.cross_entropy(
-                    out[:, j, : self.cards[j]], X[:, j].long())
+        c, b, k = self.cont_idx, self.binary_idx, self.categ_idx
+        if len(c):  # Gaussian, variance profiled out
+            total = total + 0.5 * torch.log(((X[:, c] - out[:, c, 0]) ** 2).mean(dim=0)).sum()
+        if len(b):  # Bernoulli: mean over rows, summed over variables
+            total = total + nn.functional.binary_cross_entropy_with_logits(
+                out[:, b, 0], X[:, b], reduction="sum") / n
+        if len(k):  # softmax over each variable's own levels (unused logits are -inf);
+            z = out[:, k, :]  # [n, m, K]; log-sum-exp by hand: torch's log_softmax is
+            top = z.amax(dim=2, keepdim=True).detach()  # slow over a last axis this short
+            lse = top.squeeze(2) + torch.log(torch.exp(z - top).sum(dim=2))  # [n, m]
+            chosen = z.gather(2, X[:, k].long().unsqueeze(2)).squeeze(2)  # [n, m]
+            total = total + (lse - chosen).sum() / n
         if self.lambda2 > 0 and len(self.weights):
             total = total + self.lambda2 * 0.5 * sum((W**2).sum() for W in self.weights)
         return total
