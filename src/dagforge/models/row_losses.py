@@ -38,6 +38,11 @@ def block_codes(intervened: np.ndarray, regime_index: np.ndarray, soft: bool) ->
     return np.where(intervened, own, 1.0)
 
 
+def _perfect_only(C: Tensor) -> bool:
+    """Codes 0 and 1 only (perfect interventions): a mask, no own-mechanism blocks."""
+    return bool((C <= 1).all())
+
+
 def _block_sums(res: Tensor, C: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Per variable and block (codes 1, 2, ...): entry count, sum and sum of squares of
     the residuals ``res`` (n, d); each (d, K)."""
@@ -76,6 +81,8 @@ def least_squares(X: Tensor, X_hat: Tensor, C: Tensor | None = None) -> Tensor:
     res = X - X_hat  # [n, d]
     if C is None:
         return 0.5 * (res**2).sum() / X.shape[0]
+    if _perfect_only(C):  # the entries a mechanism produces, as a mask
+        return 0.5 * (res**2 * C).sum() / X.shape[0]
     cnt, s1, s2 = _block_sums(res, C)
     return 0.5 * _centred_squares(cnt, s1, s2).sum() / X.shape[0]
 
@@ -109,6 +116,11 @@ def gaussian_nll(X: Tensor, X_hat: Tensor, C: Tensor | None = None) -> Tensor:
     if C is None:
         mse = (res**2).mean(dim=0)  # [d]
         return 0.5 * torch.log(mse).sum()
+    if _perfect_only(C):  # each variable's variance over the entries its mechanism makes
+        cnt = C.sum(dim=0)  # [d]
+        mse = (res**2 * C).sum(dim=0) / cnt.clamp_min(1)
+        tiny = torch.finfo(mse.dtype).tiny
+        return 0.5 * (cnt * torch.log(mse.clamp_min(tiny))).sum() / X.shape[0]
     cnt, s1, s2 = _block_sums(res, C)
     sq = _centred_squares(cnt, s1, s2)  # [d, K]
     usable = cnt >= 1
