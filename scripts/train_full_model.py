@@ -145,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  [{'ok' if ok else 'FAILED'}] {name}")
     print(f"  largest gradient norm {m['max_grad_norm']:.3g} ({m['max_grad_norm_source']}), "
           f"final h {m['h']:.2e}")
+    failed = [name for name, ok in m["checks"].items() if not ok]
+    if failed:
+        print(f"train-full: {len(failed)} check(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -147,6 +147,9 @@ def test_nonlinear_models_through_the_estimator(model: str) -> None:
     assert is_dag(m.adjacency_) and m.adjacency_.shape == (3, 3)
     assert m.noise_model_ in ("equal", "unequal") and m.refine_scores_ == {}
     assert m.history_
+    # recovery, not only shapes: the chain's two edges (directions aside), nothing else
+    skeleton = (m.adjacency_ + m.adjacency_.T) > 0
+    np.testing.assert_array_equal(skeleton, [[0, 1, 0], [1, 0, 1], [0, 1, 0]])
 
 
 def dispersed_chain(n: int = 300, seed: int = 0) -> np.ndarray:

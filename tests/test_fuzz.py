@@ -243,3 +243,92 @@ def test_load_knowledge(suffix: str, case: tuple[str, Any]) -> None:
     else:
         text = value
     check_knowledge(lambda: load_knowledge(in_file(suffix, text)))
+
+
+# --------------------------------------------------------------------------- valid inputs
+# The properties above pass if every input is refused; these check that valid inputs
+# load, and round-trip.
+
+SAFE_NAMES = st.text(alphabet=string.ascii_letters + "_é", min_size=1, max_size=6)
+
+
+@st.composite
+def valid_tables(draw: Any) -> tuple[list[str], np.ndarray]:
+    d = draw(st.integers(2, 5))
+    n = draw(st.integers(3, 8))
+    names = draw(st.lists(SAFE_NAMES, min_size=d, max_size=d, unique=True))
+    columns = [draw(st.lists(st.integers(-10**6, 10**6), min_size=n, max_size=n,
+                             unique=True)) for _ in range(d)]  # distinct: continuous
+    return names, np.array(columns, dtype=float).T / 1000.0
+
+
+@FUZZ
+@given(valid_tables(), st.sampled_from([(".csv", ","), (".tsv", "\t"), (".parquet", None)]))
+def test_valid_tables_load_and_round_trip(case: tuple[list[str], np.ndarray],
+                                          fmt: tuple[str, str | None]) -> None:
+    import pandas as pd
+
+    names, X = case
+    suffix, sep = fmt
+    path = Path(_DIR.name) / f"valid{suffix}"
+    frame = pd.DataFrame(X, columns=names)
+    if sep is None:
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, sep=sep, index=False)
+    table = load_table(path)
+    assert table.names == names and all(t.value == "continuous" for t in table.types)
+    np.testing.assert_allclose(table.X, X, rtol=1e-12)
+
+
+VALID_CONFIG = st.fixed_dictionaries({}, optional={
+    "model": st.sampled_from(["linear", "mlp", "gnn"]),
+    "threshold": st.one_of(st.floats(0, 5), st.just("auto")),
+    "lambda1": st.floats(0, 1),
+    "seed": st.integers(0, 2**32 - 1),
+    "refine": st.sampled_from(["auto", "hill_climb", "none"]),
+    "standardize": st.booleans(),
+    "bootstrap": st.integers(0, 5),
+    "interventions": st.sampled_from(["perfect", "soft"]),
+    "types": st.dictionaries(SAFE_NAMES, st.sampled_from(["continuous", "binary",
+                                                           "categorical"]), max_size=3),
+})
+
+
+@FUZZ
+@given(VALID_CONFIG)
+def test_valid_configs_load_and_round_trip(data: dict[str, Any]) -> None:
+    config = parse_config(data)
+    for key, value in data.items():
+        assert getattr(config, key) == value
+    assert parse_config(config.model_dump()) == config
+    path = in_file(".yaml", yaml.safe_dump(data, allow_unicode=True))
+    assert load_config(path) == config
+
+
+@st.composite
+def valid_knowledge(draw: Any) -> dict[str, Any]:
+    names = draw(st.lists(SAFE_NAMES, min_size=2, max_size=6, unique=True))
+    cut = draw(st.integers(1, len(names) - 1))
+    tiers = [names[:cut], names[cut:]]
+    early, late = names[:cut], names[cut:]
+    required = draw(st.lists(st.tuples(st.sampled_from(early), st.sampled_from(late)),
+                             max_size=3, unique=True))
+    return {"tiers": tiers, "required": [list(e) for e in required],
+            "roots": names[:1]}
+
+
+@FUZZ
+@given(valid_knowledge())
+def test_valid_knowledge_loads_and_round_trips(data: dict[str, Any]) -> None:
+    knowledge = Knowledge.from_dict(data)
+    names = [v for tier in data["tiers"] for v in tier]
+    allowed, required = knowledge.resolve(names)
+    index = {v: k for k, v in enumerate(names)}
+    for a, b in data["required"]:
+        assert required[index[a], index[b]] and allowed[index[a], index[b]]
+    late, early = data["tiers"][1][0], data["tiers"][0][0]
+    assert not allowed[index[late], index[early]]  # against the tiers' order
+    assert Knowledge.from_dict(knowledge.to_dict()) == knowledge
+    path = in_file(".json", json.dumps(data))
+    assert load_knowledge(path) == knowledge
