@@ -5,8 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: setup test lint train-full full-pipeline bench-setup bench-sdcd bench-linear \
-	bench-interventional clean
+.PHONY: setup test test-interop lint train-full full-pipeline bench-setup bench-sdcd \
+	bench-linear bench-interventional clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,12 @@ lint: setup
 
 test: setup lint
 	$(BIN)/python -m pytest -n 2 tests
+
+# dagforge's exports read by DoWhy, pydot and causal-learn (the interop extra; DoWhy pins
+# an older scipy, so run it after `make test`): a missing library fails instead of skipping.
+test-interop: setup
+	$(BIN)/python -m pip install -q -e ".[interop]"
+	DAGFORGE_REQUIRE_INTEROP=1 $(BIN)/python -m pytest -m interop tests/test_interop.py
 
 # The GNN learner on configs/train-full.yaml; run directory runs/train-full/.
 train-full: setup

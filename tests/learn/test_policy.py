@@ -94,3 +94,9 @@ def test_residual_spread_and_the_likelihood_switch() -> None:
     assert not policy.switches_to_likelihood(cut * 2, "equal")  # a misfit, not the noise
     assert not policy.switches_to_likelihood(cut / 2, "unequal")
     assert not policy.switches_to_likelihood(None, None)
+
+
+def test_discrete_data_with_refinement_skip_the_typed_solve() -> None:
+    assert policy.typed_search_only(True, "hill_climb")
+    assert not policy.typed_search_only(True, "none")  # the typed model's graph is the answer
+    assert not policy.typed_search_only(False, "hill_climb")  # mixed data keep the solve

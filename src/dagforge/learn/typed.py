@@ -1,6 +1,9 @@
 """The learner of binary, categorical and mixed columns.
 
-``run(data, params) -> FitResult``: the registered ``typed`` model
+``run(data, params) -> FitResult``. All-discrete columns with the refinement on: the
+multinomial score's search alone, from its own starts
+(:func:`dagforge.learn.policy.typed_search_only`; ``W_`` is then the score's edge
+strengths and the stop reason ``no_solve``). Otherwise the registered ``typed`` model
 (:class:`dagforge.models.typed.TypedSEM`: one-hot inputs, a likelihood per variable) is
 fitted with linear predictors for ``model="linear"`` (logistic and multinomial logistic
 regressions, Gaussian ones for continuous children) or with the MLP's hidden layers
@@ -25,6 +28,7 @@ from dagforge.learn import policy
 from dagforge.learn.result import FitParams, FitResult
 from dagforge.nonlinear import fit_nonlinear
 from dagforge.search import build_score, refine_graph
+from dagforge.solvers.base import SolverResult, StopReason
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +55,32 @@ def _options(data: Dataset, params: FitParams) -> dict[str, Any]:
             "hidden": tuple(hidden), **user}
 
 
+def _refine_kw(params: FitParams, d: int) -> dict[str, Any]:
+    return dict(allowed=params.allowed, required=params.required, kicks=policy.kicks(d),
+                multistart=policy.multistart(d),
+                rng=np.random.default_rng(params.random_state or 0))
+
+
+def _search_only(data: Dataset, params: FitParams) -> FitResult:
+    """The score's search from its own starts (no continuous solve)."""
+    d = data.d
+    score = build_score(params.score, data, penalty=params.penalty, gamma=params.gamma)
+    none = np.zeros((d, d))
+    weights, scores = refine_graph(score, [none], 0.0, **_refine_kw(params, d))
+    solver = SolverResult(W=weights, h=0.0, stop_reason=StopReason.NO_SOLVE, history=[],
+                          n_outer=0, path=[])
+    return FitResult(solver=solver, weights=weights, threshold=float("nan"),
+                     noise_model="unequal", refine_scores=scores)
+
+
 def run(data: Dataset, params: FitParams) -> FitResult:
     """Fit the typed model, cut, refine; see the module docstring."""
     if not data.observational:
         raise DataError("interventional regimes need continuous columns: the scores of "
                         "discrete and mixed data do not take experiments yet")
     options = _options(data, params)
+    if policy.typed_search_only(data.discrete, params.refine):
+        return _search_only(data, params)
     fitted = fit_nonlinear(
         data.standardized().values, model="typed", model_options=options,
         solver=params.solver, solver_options={"constraint": params.constraint,
@@ -76,8 +100,6 @@ def run(data: Dataset, params: FitParams) -> FitResult:
     d = data.d
     score = build_score(params.score, data, penalty=params.penalty, gamma=params.gamma)
     path = list(result.path) if policy.multistart(d) else list(result.path)[-1:]
-    out.weights, out.refine_scores = refine_graph(
-        score, path or [result.W], threshold, allowed=params.allowed,
-        required=params.required, kicks=policy.kicks(d), multistart=policy.multistart(d),
-        rng=np.random.default_rng(params.random_state or 0))
+    out.weights, out.refine_scores = refine_graph(score, path or [result.W], threshold,
+                                                  **_refine_kw(params, d))
     return out

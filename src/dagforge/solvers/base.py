@@ -40,6 +40,7 @@ class StopReason(enum.Enum):
     SCHEDULE_DONE = "schedule_done"  # path following ran every stage, h still above tolerance
     RHO_MAX = "rho_max"  # augmented Lagrangian penalty reached its cap
     MAX_OUTER = "max_outer"  # outer iteration budget spent
+    NO_SOLVE = "no_solve"  # no continuous solve ran: the score's search decided alone
 
 
 @dataclass
