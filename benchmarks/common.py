@@ -7,7 +7,9 @@ soon as it is measured, and writes its Markdown report from those records only.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -35,15 +37,42 @@ SOURCE = source_id()
 
 
 def commit() -> tuple[str, bool]:
-    """The commit the source is at, and whether ``src/`` has uncommitted changes."""
+    """The commit the source is at, and whether ``src/`` or ``benchmarks/*.py`` has
+    uncommitted changes (then the record says ``dirty`` and the README refuses it)."""
     import subprocess
 
     root = Path(__file__).resolve().parents[1]
     head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root,
                           capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=root,
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                            "src", "benchmarks/*.py"], cwd=root,
                            capture_output=True, text=True).stdout.strip() != ""
     return head, dirty
+
+
+COMMIT, DIRTY = commit()
+# One id per benchmark process: a time ratio is quoted only between records of one
+# run (same process, same file, one after the other), never across runs.
+RUN = f"{int(time.time())}-{os.getpid()}"
+
+
+def peer_version(package: str) -> str | None:
+    """The installed version of a peer's distribution (records name it, so that a
+    peer's slow run is reused only while its package is unchanged)."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def side_by_side(ours: list[dict], theirs: list[dict],
+                 key: Callable[[dict], tuple]) -> list[float]:
+    """Per-data-set wall-time ratios ours / theirs, only for pairs measured in the same
+    run (see :data:`RUN`) without error."""
+    by_key = {(key(r), r.get("run")): r["seconds"] for r in theirs
+              if not r.get("error") and r.get("run")}
+    return [r["seconds"] / by_key[(key(r), r["run"])] for r in ours
+            if not r.get("error") and (key(r), r.get("run")) in by_key]
 
 
 def record_key(r: dict, fields: Iterable[str] = KEY_FIELDS) -> tuple:
@@ -77,6 +106,9 @@ class Records:
         record.setdefault("measured_at", time.time())
         record.setdefault("dagforge", dagforge.__version__)
         record.setdefault("source", SOURCE)
+        record.setdefault("commit", COMMIT)
+        record.setdefault("dirty", DIRTY)
+        record.setdefault("run", RUN)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a") as fh:
             fh.write(json.dumps(record) + "\n")

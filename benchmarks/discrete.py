@@ -53,13 +53,12 @@ from dagforge.simulate import simulate_mixed
 torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import Records, commit, fmt, median  # noqa: E402
+from common import Records, fmt, median  # noqa: E402
 
 JSONL = HERE / "results" / "discrete.jsonl"
 REPORT = HERE / "results" / "discrete.md"
 RECORDS = Records(JSONL, key=lambda r: (r["set"], r["method"]))
 NETWORKS = ("asia", "sachs-discrete", "child", "insurance", "alarm")
-COMMIT, DIRTY = commit()
 log = logging.getLogger("bench.discrete")
 
 
@@ -137,8 +136,7 @@ METHODS: dict[str, tuple[Callable[[pd.DataFrame], np.ndarray], str]] = {
 
 def measure(set_name: str, frame: pd.DataFrame, B: np.ndarray, method: str,
             run: Callable[[pd.DataFrame], np.ndarray], kind: str, **extra) -> dict:
-    rec = {"set": set_name, "method": method, "commit": COMMIT, "dirty": DIRTY,
-           "rows": len(frame), **extra}
+    rec = {"set": set_name, "method": method, "rows": len(frame), **extra}
     start = time.perf_counter()
     try:
         A = np.asarray(run(frame))

@@ -63,7 +63,7 @@ torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from common import Records, commit, fmt, median  # noqa: E402
+from common import Records, fmt, median  # noqa: E402
 
 DATA = HERE / "data" / "interventional"
 JSONL = HERE / "results" / "interventional.jsonl"
@@ -73,7 +73,6 @@ RECORDS = Records(JSONL, key=lambda r: (r["set"], r["method"]))
 log = logging.getLogger("bench.interventional")
 
 
-COMMIT, DIRTY = commit()
 
 
 # --------------------------------------------------------------------------- data
@@ -162,7 +161,7 @@ def measure(set_name: str, data: Dataset, B: np.ndarray, method: str,
             run: Callable[[Dataset], np.ndarray], kind: str, **extra) -> dict:
     """Run one method on one data set (true graph ``B``) and append its record."""
     targets = target_sets(data)
-    rec = {"set": set_name, "method": method, "commit": COMMIT, "dirty": DIRTY, **extra}
+    rec = {"set": set_name, "method": method, **extra}
     start = time.perf_counter()
     try:
         A = run(data)
@@ -263,7 +262,8 @@ def report() -> None:
         for sem, d in sims for m in ("dagforge", "dagforge-noregimes")), ""]
     pairs = [(a["seconds"], b["seconds"]) for a in records for b in records
              if a["method"] == "dagforge" and b["method"] == "dagforge-noregimes"
-             and a["set"] == b["set"] and a["set"] != "sachs"]
+             and a["set"] == b["set"] and a["set"] != "sachs"
+             and a.get("run", a["commit"]) == b.get("run", b["commit"])]
     if pairs:
         ratios = [a / b for a, b in pairs]
         lines.append(f"Time with regimes / without (linear, same file, back to back): "

@@ -49,7 +49,7 @@ from dagforge.simulate import simulate
 torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import Records, cell, fmt, median, score  # noqa: E402
+from common import Records, cell, fmt, median, peer_version, score, side_by_side  # noqa: E402
 
 DATA = HERE / "data" / "linear"
 RESULTS = HERE / "results"
@@ -82,6 +82,12 @@ def _peer(name: str, **kwargs) -> Callable[[np.ndarray], tuple[np.ndarray, np.nd
     return run
 
 
+def _package_version(method: str) -> str | None:
+    import peers
+
+    return peer_version(peers.PEERS[PEER_OF[method]].package)
+
+
 def _baseline(fn) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, str]]:
     def run(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
         W = fn(X)
@@ -90,11 +96,11 @@ def _baseline(fn) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, str]]:
     return run
 
 
+PEER_OF = {"dagma": "dagma_linear", "ges": "ges"}
 METHODS: dict[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, str]]] = {
     "dagforge": _dagforge(),
     "dagforge-nll": _dagforge(loss="nll"),
-    "dagma": _peer("dagma_linear"),
-    "ges": _peer("ges"),
+    **{method: _peer(peer) for method, peer in PEER_OF.items()},
     "empty": _baseline(empty),
     "sortnregress": _baseline(sortnregress),
 }
@@ -152,6 +158,8 @@ def run_grid(args: argparse.Namespace) -> None:
                                    "seed": seed, "scale": scale, "method": method,
                                    "seconds": seconds, "true_edges": int(B.sum()),
                                    "varsortability": vs, "error": error}
+                            if method in PEER_OF:
+                                rec["package_version"] = _package_version(method)
                             if pred is not None:
                                 rec.update(score(B, pred, sc, kind))
                             RECORDS.append(rec)
@@ -205,7 +213,8 @@ def write_report() -> None:
         "F1 / AUPRC / seconds. GES returns an equivalence class, so only its SHD-CPDAG is",
         "shown. `dagforge` is the default (`DagLearner()`: least squares, log-det path",
         "following, BIC refinement); `dagforge-nll` uses the non-equal-variance likelihood.",
-        "`x DAGMA` is the median over data sets of dagforge's wall time / DAGMA's.",
+        "`x DAGMA` is the median over data sets of dagforge's wall time / DAGMA's, counting",
+        "only pairs measured in the same run (one process, the same file, back to back).",
         "",
     ]
     methods_seen = [m for m in DEFAULT_METHODS if any(m in v for v in by_family.values())]
@@ -226,11 +235,8 @@ def write_report() -> None:
                     cells.append("failed" if errs else "")
                     continue
                 cells.append(cell(rs, 3))
-            ratio = []
-            dagma = {r["seed"]: r["seconds"] for r in rows.get("dagma", []) if not r["error"]}
-            for r in rows.get("dagforge", []):
-                if r["seed"] in dagma:
-                    ratio.append(r["seconds"] / dagma[r["seed"]])
+            ratio = side_by_side(rows.get("dagforge", []), rows.get("dagma", []),
+                                 key=lambda r: r["seed"])
             edges = median([r["true_edges"] for rs in rows.values() for r in rs])
             vs = median([r["varsortability"] for rs in rows.values() for r in rs])
             lines.append(f"| {fam[1]} d={fam[2]} {fam[3]} | {fmt(edges)} | {fmt(vs, 2)} | "

@@ -50,7 +50,7 @@ from dagforge.simulate import simulate
 torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import Records, cell, fmt, median, score  # noqa: E402
+from common import Records, cell, fmt, median, peer_version, score, side_by_side  # noqa: E402
 
 DATA = HERE / "data" / "nonlinear"
 JSONL = HERE / "results" / "nonlinear.jsonl"
@@ -67,6 +67,10 @@ def _dagforge(**params) -> Method:
         return m.weights_, np.abs(m.W_), "dag"
 
     return run
+
+
+PEER_OF = {"dagma-mlp": "dagma_mlp", "notears-mlp": "gcastle_notears_mlp",
+           "grandag": "gcastle_grandag", "dag-gnn": "gcastle_daggnn"}
 
 
 def _peer(name: str, weighted: bool = True) -> Method:
@@ -93,10 +97,8 @@ METHODS: dict[str, Method] = {
     "dagforge-linear": _dagforge(model="linear"),
     "dagforge-mlp": _dagforge(model="mlp"),
     "dagforge-gnn": _dagforge(model="gnn"),
-    "dagma-mlp": _peer("dagma_mlp"),
-    "notears-mlp": _peer("gcastle_notears_mlp"),
-    "grandag": _peer("gcastle_grandag", weighted=False),
-    "dag-gnn": _peer("gcastle_daggnn", weighted=False),
+    **{method: _peer(peer, weighted=method in ("dagma-mlp", "notears-mlp"))
+       for method, peer in PEER_OF.items()},
 }
 DEFAULT_METHODS = list(METHODS)
 
@@ -124,6 +126,10 @@ def measure(X: np.ndarray, B: np.ndarray, method: str, seed: int, base: dict) ->
            "true_edges": int((B != 0).sum()), "error": error}
     if pred is not None:
         rec.update(score((B != 0).astype(int), pred, sc, kind))
+    if method in PEER_OF:
+        import peers
+
+        rec["package_version"] = peer_version(peers.PEERS[PEER_OF[method]].package)
     RECORDS.append(rec)
     log.info("%s %s: shd=%s f1=%s %.1fs %s", method, {k: base[k] for k in ("d", "seed",
              "scale")}, rec.get("shd"), rec.get("f1"), rec["seconds"], error or "")
@@ -195,12 +201,12 @@ def write_report() -> None:
     ratios = defaultdict(list)
     for fam, rows in by_family.items():
         for ours, peer in (("dagforge-mlp", "dagma-mlp"), ("dagforge-gnn", "dag-gnn")):
-            theirs = {r["seed"]: r["seconds"] for r in rows.get(peer, []) if not r["error"]}
-            for r in rows.get(ours, []):
-                if r["seed"] in theirs and not r["error"]:
-                    ratios[(ours, peer, fam[2])].append(r["seconds"] / theirs[r["seed"]])
+            ratios[(ours, peer, fam[2])] += side_by_side(rows.get(ours, []), rows.get(peer, []),
+                                                         key=lambda r: r["seed"])
+    ratios = {k: v for k, v in ratios.items() if v}
     if ratios:
-        lines += ["", "Wall time ratios (median over data sets with both):", ""]
+        lines += ["", "Wall time ratios (median over data sets measured side by side: one "
+                  "process, the same file, back to back):", ""]
         for (ours, peer, d), xs in sorted(ratios.items()):
             lines.append(f"- {ours} / {peer}, d={d}: {median(xs):.2f} ({len(xs)} data sets)")
     errors = sorted({(r["method"], r["error"]) for r in records if r.get("error")})
