@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
 .PHONY: setup test test-interop lint train-full full-pipeline bench-setup bench-sdcd \
-	bench-linear bench-interventional clean
+	bench-linear bench-nonlinear bench-interventional bench-discrete bench-readme clean
 
 setup: $(STAMP)
 
@@ -39,7 +39,7 @@ train-full: setup
 full-pipeline: setup
 	$(BIN)/dagforge run configs/full-pipeline.yaml
 
-# Peers for the benchmarks (dagma, causal-learn, gcastle): the optional "bench" extra.
+# Peers for the benchmarks (dagma, causal-learn, gcastle, gies, pgmpy): the "bench" extra.
 bench-setup: setup
 	$(BIN)/python -m pip install -q -e ".[bench]"
 
@@ -61,10 +61,26 @@ bench-interventional: bench-setup bench-sdcd
 	$(BIN)/python benchmarks/interventional.py sachs
 	$(BIN)/python benchmarks/interventional.py report
 
-# The whole linear grid (hours on 2 cores; resumable: finished cells are skipped).
+# The whole linear grid (hours on 2 cores; resumable: finished cells are skipped; add
+# `--redo dagforge ...` to measure recorded cells again).
 bench-linear: bench-setup
 	$(BIN)/python benchmarks/linear.py run
 	$(BIN)/python benchmarks/linear.py big
+
+# MLP-SEM data and Sachs beside DAGMA-MLP and gCastle (hours; resumable).
+bench-nonlinear: bench-setup
+	$(BIN)/python benchmarks/nonlinear.py run
+	$(BIN)/python benchmarks/nonlinear.py sachs
+
+# Discrete networks beside pgmpy, PC and GES, then mixed data (about 1.5 hours; resumable).
+bench-discrete: bench-setup
+	$(BIN)/python benchmarks/discrete.py run
+	$(BIN)/python benchmarks/discrete.py mixed
+	$(BIN)/python benchmarks/discrete.py report
+
+# Put the tables of the records into README.md (each names the commits that measured it).
+bench-readme: setup
+	$(BIN)/python benchmarks/readme.py
 
 clean:
 	rm -rf $(VENV) $(SDCD_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -194,7 +194,8 @@ def run_mixed(args: argparse.Namespace) -> None:
                                 d=d, n=n, seed=seed)
 
 
-def report() -> None:
+def report_text() -> str:
+    """The Markdown report, from the records only."""
     records = [r for r in RECORDS.load() if "error" not in r]
     lines = ["# Discrete and mixed benchmark", "",
              "Written by `python benchmarks/discrete.py report` from `results/discrete.jsonl`; "
@@ -224,7 +225,12 @@ def report() -> None:
     if errors:
         lines += ["", "Failures: " + "; ".join(f"{r['method']} on {r['set']}: {r['error']}"
                                               for r in errors)]
-    REPORT.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def report() -> None:
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(report_text())
 
 
 def main() -> None:

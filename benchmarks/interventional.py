@@ -232,7 +232,8 @@ def run_sachs(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def report() -> None:
+def report_text() -> str:
+    """The Markdown report, from the records only."""
     records = [r for r in RECORDS.load() if "error" not in r]
     errors = [r for r in RECORDS.load() if "error" in r]
     lines = ["# Interventional benchmark", "",
@@ -280,7 +281,12 @@ def report() -> None:
     if errors:
         lines += ["", "Failures: " + "; ".join(f"{r['method']} on {r['set']}: {r['error']}"
                                               for r in errors)]
-    REPORT.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def report() -> None:
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(report_text())
 
 
 def main() -> None:

@@ -32,7 +32,6 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 import argparse
 import logging
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -53,6 +52,9 @@ from dagforge.simulate import simulate
 
 torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from common import COMMIT, DIRTY  # noqa: E402
+
 REPORT = HERE / "results" / "knowledge.md"
 log = logging.getLogger("bench.knowledge")
 
@@ -116,25 +118,14 @@ def run(ds: list[int], seeds: list[int], n: int) -> list[dict]:
     return rows
 
 
-def _git() -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, check=True,
-                             capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "../src"], cwd=HERE,
-                               check=True, capture_output=True, text=True).stdout.split()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    changed = [Path(f).name for f in dirty if f.endswith(".py")]
-    return rev + (f" with uncommitted changes to {', '.join(changed)}" if changed else "")
-
-
 def report(rows: list[dict], command: str, n: int) -> str:
     lines = [
         "# Prior knowledge benchmark",
         "",
         f"Written by `{command}`.",
-        f"dagforge {__version__} (git {_git()}), Python {platform.python_version()}, "
-        f"torch {torch.__version__}, one thread.",
+        f"dagforge {__version__} (commit {COMMIT}"
+        f"{' with uncommitted changes' if DIRTY else ''}), "
+        f"Python {platform.python_version()}, torch {torch.__version__}, one thread.",
         "",
         f"Linear Gaussian SEM on ER2 graphs, n = {n}, equal noise scales, every column "
         "standardised (so the marginal variances do not give the causal order away). "

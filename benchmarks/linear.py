@@ -192,7 +192,8 @@ def run_big(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def write_report() -> None:
+def report_text() -> str:
+    """The Markdown report, from the records only."""
     records = RECORDS.load()
     by_family: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
@@ -255,7 +256,12 @@ def write_report() -> None:
     errors = sorted({(r["method"], r["error"]) for r in records if r.get("error")})
     if errors:
         lines += ["## Failures", ""] + [f"- {m}: {e}" for m, e in errors] + [""]
-    REPORT.write_text("\n".join(lines))
+    return "\n".join(lines) + "\n"
+
+
+def write_report() -> None:
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(report_text())
 
 
 def main() -> None:

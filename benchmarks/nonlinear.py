@@ -165,7 +165,8 @@ def run_sachs(args: argparse.Namespace) -> None:
     write_report()
 
 
-def write_report() -> None:
+def report_text() -> str:
+    """The Markdown report, from the records only."""
     records = RECORDS.load()
     by_family: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
@@ -212,8 +213,12 @@ def write_report() -> None:
     errors = sorted({(r["method"], r["error"]) for r in records if r.get("error")})
     if errors:
         lines += ["", "## Failures", ""] + [f"- {m}: {e}" for m, e in errors]
+    return "\n".join(lines) + "\n"
+
+
+def write_report() -> None:
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text("\n".join(lines) + "\n")
+    REPORT.write_text(report_text())
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ from dagforge.selection import select_threshold
 from dagforge.simulate import simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SOURCE
+from common import COMMIT, DIRTY, RUN, SOURCE
 
 torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> None:
             fit_s = time.perf_counter() - t0
             rec = {"family": family, "seed": seed, "fit_seconds": fit_s,
                    "true_edges": int(sim.B.sum()), "dagforge": __version__,
-                   "source": SOURCE, "measured_at": time.time(), "rules": {}}
+                   "source": SOURCE, "commit": COMMIT, "dirty": DIRTY, "run": RUN,
+                   "measured_at": time.time(), "rules": {}}
             for name, kw in RULES.items():
                 t0 = time.perf_counter()
                 if kw is None:
@@ -128,6 +129,9 @@ def report() -> None:
                          f"({np.median([x['threshold'] for x in v]):.2f})")
         lines.append(f"| {fam} | {len(rs)} | {np.median([r['true_edges'] for r in rs]):.0f} | "
                      + " | ".join(cells) + " |")
+    commits = sorted({r.get("commit") or f"none recorded ({r['source'].split()[-1]})"
+                      for r in latest.values()})
+    lines += ["", f"Commits: {', '.join(commits)}."]
     REPORT.write_text("\n".join(lines) + "\n")
 
 
